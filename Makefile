@@ -1,0 +1,37 @@
+# supportbot: `make run` to try it, `make test` to test it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEV    := SUPPORTBOT_ENV=development
+
+.PHONY: run test lint format bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## development server on http://127.0.0.1:5000 (SQLite, jobs in process, sandbox Twilio)
+	$(DEV) $(BIN)/flask --app wsgi db upgrade
+	@$(DEV) $(BIN)/flask --app wsgi signed-curl "Hello, my order has not arrived" --url http://127.0.0.1:5000
+	$(DEV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
+
+test: $(STAMP)  ## the whole suite against this machine's Postgres and Redis
+	$(BIN)/ruff check supportbot tests bench
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check supportbot tests bench
+	$(BIN)/ruff format --check supportbot tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff format supportbot tests bench
+	$(BIN)/ruff check --fix supportbot tests bench
+
+bench: $(STAMP)  ## the benchmarks in bench/ (minutes; prints their figures)
+	$(BIN)/python bench/inbound.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

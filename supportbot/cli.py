@@ -1,0 +1,168 @@
+"""CLI commands for admins and operators: keywords, consent, tickets."""
+
+from __future__ import annotations
+
+import csv
+import sys
+import uuid
+
+import click
+import sqlalchemy as sa
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from werkzeug.datastructures import MultiDict
+
+from supportbot.consent import ledger
+from supportbot.extensions import db
+from supportbot.keywords.schema import KeywordConfigError, load
+from supportbot.models import Outbox, Ticket
+from supportbot.phone import normalise
+
+keywords_cli = AppGroup("keywords", help="Validate and try the keyword configuration.")
+consent_cli = AppGroup("consent", help="The consent ledger.")
+tickets_cli = AppGroup("tickets", help="Tickets whose help-desk issue could not be made.")
+
+
+@keywords_cli.command("check")
+@click.argument("file", required=False)
+def keywords_check(file: str | None) -> None:
+    """Validate FILE (default KEYWORDS_FILE); exit 1 with the reasons."""
+    path = file or current_app.config["KEYWORDS_FILE"]
+    try:
+        config = load(path)
+    except KeywordConfigError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    click.echo(f"{path}: ok, {len(config.routes)} keywords, default action {config.default.action}")
+
+
+@keywords_cli.command("try")
+@click.argument("text")
+@click.option("--from", "sender", required=True, help="The sender's number.")
+def keywords_try(text: str, sender: str) -> None:
+    """Show the route and the reply for TEXT from a number; change nothing."""
+    from supportbot.inbound import service
+
+    config = current_app.extensions["keywords"].get()
+    form = MultiDict([("MessageSid", "SMtry" + uuid.uuid4().hex), ("From", sender), ("Body", text)])
+    result = service.handle(form, b"", config, commit=False)
+    from supportbot.keywords import engine
+
+    match = engine.route(config, text)
+    click.echo(f"from:  {normalise(sender)}")
+    click.echo(
+        f"route: {match.route.keyword} -> {match.route.action}"
+        + (f" {list(match.args)}" if match.args else "")
+    )
+    click.echo(f"reply: {result.reply if result.reply is not None else '(none: empty TwiML)'}")
+
+
+@consent_cli.command("export")
+@click.option("--number", help="Only this number's events.")
+def consent_export(number: str | None) -> None:
+    """Write the ledger as CSV on stdout (full numbers: it is an audit record)."""
+    out = csv.writer(sys.stdout)
+    cols = [
+        "id",
+        "recorded_at",
+        "phone",
+        "event",
+        "source",
+        "keyword",
+        "message_sid",
+        "request_hash",
+        "prev_hash",
+        "hash",
+    ]
+    out.writerow(cols)
+    for row in ledger.rows(normalise(number) if number else None):
+        out.writerow([getattr(row, c) or "" for c in cols])
+
+
+@consent_cli.command("verify")
+def consent_verify() -> None:
+    """Check the hash chain; exit 1 naming the first broken row."""
+    broken = ledger.verify()
+    count = db.session.scalar(sa.text("SELECT count(*) FROM consent_events"))
+    if broken:
+        click.echo(f"consent ledger broken at row {broken[0]}: {broken[1]}", err=True)
+        sys.exit(1)
+    click.echo(f"consent ledger ok: {count} rows, chain intact")
+
+
+@tickets_cli.command("failed")
+@click.option("--retry", is_flag=True, help="Put the failed tickets' jobs back to work.")
+def tickets_failed(retry: bool) -> None:
+    """List tickets whose help-desk creation failed; with --retry, retry them."""
+    from supportbot import jobs
+
+    failed = db.session.scalars(
+        sa.select(Ticket).where(Ticket.create_state == "failed").order_by(Ticket.id)
+    ).all()
+    if not failed:
+        click.echo("no failed tickets")
+        return
+    retried: list[int] = []
+    for t in failed:
+        click.echo(f"{t.ref}\t{t.created_at:%Y-%m-%d %H:%M}\t{(t.create_error or '').splitlines()[0][:160]}")
+        if retry:
+            row = db.session.scalars(
+                sa.select(Outbox)
+                .where(Outbox.kind == "create_ticket", Outbox.state == "failed")
+                .where(Outbox.payload["ticket_id"].as_integer() == t.id)
+            ).first()
+            if row is not None:
+                row.state, row.last_error = "pending", None
+                t.create_state, t.create_error = "pending", None
+                retried.append(row.id)
+    if retry:
+        db.session.commit()
+        if current_app.config["REDIS_URL"]:
+            from rq.exceptions import NoSuchJobError
+            from rq.job import Job
+
+            from supportbot.jobs import queues
+
+            for outbox_id in retried:
+                try:
+                    Job.fetch(queues.job_id(outbox_id), connection=queues.redis()).delete()
+                except NoSuchJobError:
+                    pass
+        jobs.dispatch(retried)
+        click.echo(f"retrying {len(retried)} tickets")
+
+
+@click.command("signed-curl")
+@click.argument("text", default="Hello")
+@click.option("--from", "sender", default="+14155550123", show_default=True)
+@click.option("--url", default=None, help="Base URL the request goes to (default PUBLIC_BASE_URL).")
+def signed_curl(text: str, sender: str, url: str | None) -> None:
+    """Print a curl command that sends a correctly signed test SMS."""
+    import shlex
+
+    from twilio.request_validator import RequestValidator
+
+    base = (url or current_app.config["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000").rstrip("/")
+    target = base + "/twilio/inbound"
+    form = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": current_app.config["TWILIO_ACCOUNT_SID"],
+        "From": sender,
+        "To": current_app.config["TWILIO_FROM_NUMBER"] or "",
+        "Body": text,
+        "NumMedia": "0",
+    }
+    signature = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"]).compute_signature(target, form)
+    parts = ["curl", "-sS", target, "-H", f"X-Twilio-Signature: {signature}"]
+    for key, value in form.items():
+        parts += ["--data-urlencode", f"{key}={value}"]
+    click.echo("Send a signed test SMS from another terminal:")
+    click.echo("  " + " ".join(shlex.quote(p) for p in parts))
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(signed_curl)
+    app.cli.add_command(keywords_cli)
+    app.cli.add_command(consent_cli)
+    app.cli.add_command(tickets_cli)

@@ -1,0 +1,1 @@
+"""The inbound path: Twilio's signed webhook to a stored message and a TwiML reply."""

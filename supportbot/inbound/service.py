@@ -1,0 +1,139 @@
+"""One inbound message, in one transaction: store, route, act, remember the reply."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from werkzeug.datastructures import MultiDict
+
+from supportbot.extensions import db
+from supportbot.inbound import actions
+from supportbot.keywords import engine
+from supportbot.keywords.schema import KeywordConfig
+from supportbot.models import Contact, Message, utcnow
+from supportbot.outbound.segments import count_segments
+from supportbot.phone import mask, normalise
+from supportbot.text import storable, storable_json
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InboundResult:
+    reply: str | None
+    message_id: int
+    duplicate: bool
+    outbox_ids: list[int] = field(default_factory=list)
+
+
+def _insert_ignore(table: sa.Table, values: dict, index: list[str]) -> sa.Insert:
+    """INSERT ... ON CONFLICT DO NOTHING, which both Postgres and SQLite speak.
+
+    On Postgres a conflicting insert waits for the other transaction's commit,
+    so a retried webhook racing the first delivery sees its stored reply.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
+
+
+def _media(form: MultiDict[str, str]) -> list[dict[str, str]]:
+    try:
+        count = min(int(form.get("NumMedia", "0") or 0), 10)  # Twilio sends at most 10
+    except ValueError:
+        count = 0
+    items = []
+    for i in range(max(count, 0)):
+        url = form.get(f"MediaUrl{i}")
+        if url:
+            items.append({"url": url, "content_type": form.get(f"MediaContentType{i}", "")})
+    return items
+
+
+def _segments(form: MultiDict[str, str], body: str) -> tuple[int, str]:
+    counted = count_segments(body)
+    try:
+        given = int(form.get("NumSegments", "") or 0)
+    except ValueError:
+        given = 0
+    # a concatenated SMS has at most 255 parts; anything else is not Twilio's count
+    return (given if 0 < given <= 255 else counted.segments), counted.encoding
+
+
+def lock_contact(phone: str) -> Contact:
+    """The contact row, created if new and locked until commit (one writer per contact)."""
+    db.session.execute(_insert_ignore(Contact.__table__, {"phone": phone, "opted_out": False}, ["phone"]))
+    return db.session.scalars(sa.select(Contact).where(Contact.phone == phone).with_for_update()).one()
+
+
+def handle(
+    form: MultiDict[str, str], raw: bytes, config: KeywordConfig, commit: bool = True
+) -> InboundResult:
+    """Store and answer one inbound webhook; a repeated MessageSid changes nothing.
+
+    With commit=False (keywords try) everything is rolled back: nothing changes.
+    """
+    sid = storable(form["MessageSid"])
+    sender = storable(normalise(form["From"]))
+    body = storable(form.get("Body", ""))
+    segments, encoding = _segments(form, body)
+    inserted = db.session.execute(
+        _insert_ignore(
+            Message.__table__,
+            {
+                "direction": "in",
+                "sid": sid,
+                "from_number": sender,
+                "to_number": storable(form.get("To", "")),
+                "body": body,
+                "media": storable_json(_media(form)),
+                "num_segments": segments,
+                "encoding": encoding,
+                "raw_form": storable_json([[k, v] for k, v in form.items(multi=True)]),
+                "raw_body": raw,
+                "status": "received",
+                "created_at": utcnow(),
+                "updated_at": utcnow(),
+            },
+            ["sid"],
+        ).returning(Message.id)
+    ).scalar()
+    if inserted is None:
+        db.session.rollback()
+        stored = db.session.execute(sa.select(Message.id, Message.reply).where(Message.sid == sid)).one()
+        log.info("inbound duplicate sid=%s", sid)
+        return InboundResult(stored.reply, stored.id, duplicate=True)
+
+    message = db.session.get(Message, inserted)
+    contact = lock_contact(sender)
+    message.contact_id = contact.id
+    match = engine.route(config, body, form.get("OptOutType"))
+    outcome = actions.apply(
+        actions.Context(
+            config=config,
+            match=match,
+            message=message,
+            contact=contact,
+            raw=raw,
+            twilio_replied=bool(form.get("OptOutType")),
+        )
+    )
+    message.route = match.route.action
+    message.reply = outcome.reply
+    if not commit:
+        db.session.rollback()
+        return InboundResult(outcome.reply, inserted, duplicate=False)
+    db.session.commit()
+    log.info(
+        "inbound sid=%s from=%s route=%s segments=%d media=%d outbox=%d",
+        sid,
+        mask(sender),
+        match.route.action,
+        segments,
+        len(message.media or []),
+        len(outcome.outbox_ids),
+    )
+    return InboundResult(outcome.reply, message.id, duplicate=False, outbox_ids=outcome.outbox_ids)

@@ -1,0 +1,49 @@
+"""Background work: the outbox, RQ queues, the relay and the worker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from flask import Flask, current_app
+
+log = logging.getLogger(__name__)
+
+
+def dispatch(outbox_ids: Iterable[int]) -> None:
+    """After commit: hand the outbox rows to RQ, or run them here in development.
+
+    A failure here loses nothing: the rows stay pending and the relay enqueues them.
+    """
+    from supportbot.extensions import db
+    from supportbot.jobs import queues, tasks
+    from supportbot.models import Outbox
+
+    ids = list(outbox_ids)
+    if not ids:
+        return
+    if not current_app.config["REDIS_URL"]:
+        for outbox_id in ids:
+            try:
+                tasks.execute(outbox_id)
+            except Exception:
+                log.exception("in-process job failed outbox=%s; it stays pending", outbox_id)
+                db.session.rollback()
+        return
+    kinds = dict(db.session.query(Outbox.id, Outbox.kind).filter(Outbox.id.in_(ids)).all())
+    db.session.rollback()
+    for outbox_id in ids:
+        try:
+            queues.enqueue_outbox(outbox_id, kinds.get(outbox_id, ""))
+        except Exception as exc:  # noqa: BLE001 - Redis down: the relay takes over
+            log.warning(
+                "enqueue failed outbox=%s (%s); the relay will retry",
+                outbox_id,
+                exc.__class__.__name__,
+            )
+
+
+def init_app(app: Flask) -> None:
+    from supportbot.jobs import worker
+
+    worker.init_app(app)

@@ -1,0 +1,70 @@
+"""The one module that enqueues: queues by purpose, job options bound in one place."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from flask import current_app
+from redis import Redis
+from rq import Callback, Queue, Retry
+from rq.exceptions import DuplicateJobError
+
+# queues named by purpose; the worker listens to all, most urgent first
+OUTBOUND, TICKETS = "outbound", "tickets"
+QUEUES = (OUTBOUND, TICKETS)
+KIND_QUEUE = {
+    "create_ticket": TICKETS,
+    "comment": TICKETS,
+    "ack": TICKETS,
+    "ticket_note": TICKETS,
+    "send_sms": OUTBOUND,
+}
+# growing intervals, about 3.5 hours in all; each job gets its own jitter so that
+# a burst of failures does not come back as a burst
+BACKOFF = (2, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
+FAILURE_TTL = int(timedelta(days=30).total_seconds())
+RESULT_TTL = 3600
+JOB_TIMEOUT = 120
+
+
+def redis() -> Redis:
+    conn = current_app.extensions.get("redis")
+    if conn is None:
+        conn = Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
+        current_app.extensions["redis"] = conn
+    return conn
+
+
+def queue(name: str) -> Queue:
+    return Queue(name, connection=redis())
+
+
+def jittered(intervals: tuple[int, ...] = BACKOFF) -> list[int]:
+    return [max(1, round(i * random.uniform(0.8, 1.2))) for i in intervals]  # noqa: S311
+
+
+def job_id(outbox_id: int) -> str:
+    return f"outbox-{outbox_id}"
+
+
+def enqueue_outbox(outbox_id: int, kind: str) -> bool:
+    """Enqueue the job for one outbox row; False when that job id is already known to RQ."""
+    from supportbot.jobs import tasks
+
+    try:
+        queue(KIND_QUEUE.get(kind, TICKETS)).enqueue(
+            tasks.run_outbox,
+            outbox_id,
+            job_id=job_id(outbox_id),
+            unique=True,
+            retry=Retry(max=len(BACKOFF), interval=jittered()),
+            failure_ttl=FAILURE_TTL,
+            result_ttl=RESULT_TTL,
+            job_timeout=JOB_TIMEOUT,
+            on_failure=Callback(tasks.on_job_failure),
+            description=f"{kind} outbox={outbox_id}",
+        )
+    except DuplicateJobError:
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""The keyword engine: keywords.yaml in, a route and a reply out."""

@@ -1,0 +1,126 @@
+"""Database tables. Jobs receive these rows' ids, never the objects."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from supportbot.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Contact(db.Model):
+    """One phone number that has texted us or that we text."""
+
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    consent_changed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class Ticket(db.Model):
+    """A conversation with a contact; the Jira issue once the worker has made it."""
+
+    __tablename__ = "tickets"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    status: Mapped[str] = mapped_column(sa.String(64), default="Open")
+    closed: Mapped[bool] = mapped_column(default=False)
+    closed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    summary: Mapped[str] = mapped_column(sa.String(255), default="")
+    jira_key: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # pending -> created, or failed with the reason kept for operators
+    create_state: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    create_error: Mapped[str | None] = mapped_column(sa.Text)
+    acked_by: Mapped[str | None] = mapped_column(sa.String(64))
+    acked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    @property
+    def ref(self) -> str:
+        return f"SB-{self.id}"
+
+
+class Message(db.Model):
+    """Every SMS/MMS in either direction, with what we answered or how it was delivered."""
+
+    __tablename__ = "messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(sa.String(8))  # "in" or "out"
+    # Twilio's MessageSid; unique so that a retried webhook changes nothing
+    sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    # outbound only: one key per intended send (e.g. the Jira comment id)
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(200), unique=True)
+    contact_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contacts.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    from_number: Mapped[str] = mapped_column(sa.String(64), default="")
+    to_number: Mapped[str] = mapped_column(sa.String(64), default="")
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    media: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+    num_segments: Mapped[int] = mapped_column(default=1)
+    encoding: Mapped[str] = mapped_column(sa.String(8), default="GSM-7")
+    route: Mapped[str | None] = mapped_column(sa.String(64))  # keyword action that answered
+    reply: Mapped[str | None] = mapped_column(sa.Text)  # the TwiML reply text, replayed on retries
+    raw_form: Mapped[list[list[str]] | None] = mapped_column(sa.JSON)  # audit: pairs as received
+    raw_body: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # audit: bytes as received
+    status: Mapped[str | None] = mapped_column(sa.String(16))
+    error_code: Mapped[int | None] = mapped_column()
+    error_detail: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+
+class ConsentEvent(db.Model):
+    """Append-only consent ledger; each row carries the hash of the one before it."""
+
+    __tablename__ = "consent_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(sa.String(64), index=True)
+    event: Mapped[str] = mapped_column(sa.String(16))  # opt_out | opt_in
+    source: Mapped[str] = mapped_column(sa.String(16))  # keyword | twilio | carrier
+    keyword: Mapped[str | None] = mapped_column(sa.String(64))
+    message_sid: Mapped[str | None] = mapped_column(sa.String(64))
+    request_hash: Mapped[str] = mapped_column(sa.String(64))
+    # the timestamp as hashed: text, so that no database rounding breaks the chain
+    recorded_at: Mapped[str] = mapped_column(sa.String(40))
+    prev_hash: Mapped[str] = mapped_column(sa.String(64))
+    hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+
+
+class Outbox(db.Model):
+    """Work to do after commit. The record of work is here, not in Redis."""
+
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
+    state: Mapped[str] = mapped_column(sa.String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    enqueued_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    done_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    @property
+    def job_id(self) -> str:
+        return f"outbox-{self.id}"
+
+
+class Note(db.Model):
+    """A comment on a local ticket (the local backend's whole help desk)."""
+
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    body: Mapped[str] = mapped_column(sa.Text)
+    dedupe_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,1 @@
+"""Everything the system sends goes through here: checks, encoding, rate, send, errors."""

@@ -1,0 +1,47 @@
+"""Webhook authenticity: Twilio's signature and Jira's HMAC or token."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from flask import Request, current_app
+from twilio.request_validator import RequestValidator
+
+
+def public_url(request: Request) -> str:
+    """The URL the caller signed: the public origin, the path, the raw query string.
+
+    request.url would decode %27 and friends and break the signature, so the
+    query string is taken as received.
+    """
+    base = current_app.config["PUBLIC_BASE_URL"] or f"{request.scheme}://{request.host}"
+    url = base + request.path
+    if request.query_string:
+        url += "?" + request.query_string.decode("latin-1")
+    return url
+
+
+def twilio_signature_ok(request: Request) -> bool:
+    """X-Twilio-Signature over the public URL and the whole form, repeated keys included."""
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature:
+        return False
+    validator = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"])
+    return validator.validate(public_url(request), request.form, signature)
+
+
+def jira_signature_ok(request: Request) -> bool:
+    """X-Hub-Signature: sha256=<hex HMAC of the raw body>, or ?token= as a fallback."""
+    secret = current_app.config["JIRA_WEBHOOK_SECRET"]
+    if not secret:
+        return False
+    header = request.headers.get("X-Hub-Signature", "")
+    if header:
+        algo, _, given = header.partition("=")
+        if algo.lower() != "sha256":
+            return False
+        expected = hmac.new(secret.encode(), request.get_data(), hashlib.sha256).hexdigest()
+        return hmac.compare_digest(expected, given.strip().lower())
+    token = request.args.get("token", "")
+    return bool(token) and hmac.compare_digest(token.encode(), secret.encode())

@@ -1,0 +1,37 @@
+"""CLI commands: keywords check and try."""
+
+from __future__ import annotations
+
+from conftest import ROOT
+
+from supportbot.extensions import db
+from supportbot.models import Message, Ticket
+
+
+def test_keywords_check_accepts_the_shipped_file(runner):
+    result = runner.invoke(args=["keywords", "check", str(ROOT / "keywords.yaml")])
+    assert result.exit_code == 0 and "ok, 6 keywords" in result.output
+
+
+def test_keywords_check_exits_1_with_each_reason(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        (ROOT / "keywords.yaml").read_text().replace('"YES"', "YES").replace("action: reply", "action: nope")
+    )
+    result = runner.invoke(args=["keywords", "check", str(bad)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 2
+    assert all(line.startswith(f"{bad}:") for line in lines)
+
+
+def test_keywords_try_shows_route_and_reply_and_changes_nothing(app, runner):
+    result = runner.invoke(args=["keywords", "try", "hello there", "--from", "+14155550123"])
+    assert result.exit_code == 0, result.output
+    assert "route: * -> ticket" in result.output
+    assert "reply: Thanks! Ticket SB-" in result.output
+    result = runner.invoke(args=["keywords", "try", "STATUS SB-12", "--from", "+14155550123"])
+    assert "route: STATUS -> ticket_status ['SB-12']" in result.output
+    assert "reply: Text STATUS and your ticket number" in result.output
+    with app.app_context():
+        assert db.session.query(Message).count() == 0 and db.session.query(Ticket).count() == 0

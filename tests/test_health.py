@@ -1,0 +1,72 @@
+"""Health and readiness, and settings that stop start-up."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import REDIS_URL
+
+from supportbot import config
+
+
+def test_healthz(client):
+    assert client.get("/healthz").status_code == 200
+
+
+def test_readyz_is_200_when_all_is_well(make_app, redis_conn):
+    client = make_app(REDIS_URL=REDIS_URL).test_client()
+    resp = client.get("/readyz")
+    assert resp.status_code == 200, resp.data
+
+
+def test_readyz_names_a_refused_keyword_file(make_app, tmp_path):
+    client = make_app().test_client()
+    kw = tmp_path / "keywords.yaml"
+    kw.write_text(kw.read_text().replace("action: reply", "action: dance"))
+    resp = client.get("/readyz")
+    assert resp.status_code == 503
+    assert "keywords refused" in resp.data.decode() and "unknown action 'dance'" in resp.data.decode()
+
+
+def test_readyz_names_an_unreachable_redis(make_app):
+    client = make_app(REDIS_URL="redis://127.0.0.1:1/0").test_client()
+    resp = client.get("/readyz")
+    assert resp.status_code == 503 and resp.data.decode().startswith("redis: ")
+
+
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        ("SECRET_KEY", "SECRET_KEY is required in production"),
+        ("TWILIO_AUTH_TOKEN", "TWILIO_AUTH_TOKEN is required in production"),
+        ("REDIS_URL", "REDIS_URL is required in production"),
+        (
+            "TWILIO_FROM_NUMBER",
+            "TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER is required in production",
+        ),
+        ("DATABASE_URL", "DATABASE_URL is required in production"),
+    ],
+)
+def test_production_stops_on_a_missing_setting_naming_it(missing, named):
+    env = {
+        "SECRET_KEY": "s",
+        "TWILIO_ACCOUNT_SID": "AC1",
+        "TWILIO_AUTH_TOKEN": "t",
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        "REDIS_URL": "redis://x",
+        "DATABASE_URL": "postgresql://x/y",
+    }
+    del env[missing]
+    with pytest.raises(config.ConfigError) as info:
+        config.load(env)
+    assert str(info.value) == named
+
+
+def test_development_fills_sandbox_values():
+    cfg = config.load({"SUPPORTBOT_ENV": "development"})
+    assert cfg["TWILIO_AUTH_TOKEN"] and cfg["TWILIO_FROM_NUMBER"] and cfg["REDIS_URL"] is None
+    assert cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+
+
+def test_postgres_urls_get_the_psycopg_driver():
+    cfg = config.load({"SUPPORTBOT_ENV": "development", "DATABASE_URL": "postgres://u@h/db"})
+    assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"

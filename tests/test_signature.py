@@ -1,0 +1,99 @@
+"""X-Twilio-Signature: accepted or refused exactly as Twilio's own validator decides."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import AUTH_TOKEN, PUBLIC, inbound_form, sign
+from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
+
+PATH = "/twilio/inbound"
+
+
+def post(client, form, signature, path=PATH, **kw):
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature}, **kw)
+
+
+def test_a_correct_signature_is_accepted(client):
+    form = inbound_form()
+    assert post(client, form, sign(PUBLIC + PATH, form)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("case", "change"),
+    [
+        ("wrong token", lambda form: (form, sign(PUBLIC + PATH, form, token="not-the-token"))),
+        ("changed parameter", lambda form: ({**form, "Body": "changed"}, sign(PUBLIC + PATH, form))),
+        ("added parameter", lambda form: ({**form, "Extra": "1"}, sign(PUBLIC + PATH, form))),
+        ("http instead of https", lambda form: (form, sign(PUBLIC.replace("https", "http") + PATH, form))),
+        ("other path", lambda form: (form, sign(PUBLIC + "/twilio/status", form))),
+        ("no signature", lambda form: (form, "")),
+    ],
+)
+def test_a_tampered_request_is_403_and_stores_nothing(app, client, case, change):
+    form, signature = change(inbound_form())
+    resp = post(client, form, signature)
+    assert resp.status_code == 403, case
+    from supportbot.extensions import db
+    from supportbot.models import Message
+
+    with app.app_context():
+        assert db.session.query(Message).count() == 0
+
+
+def test_a_repeated_parameter_counts(client):
+    """Repeated keys are signed value by value; dropping one must fail."""
+    pairs = [
+        *inbound_form().items(),
+        ("MediaUrl0", "https://a.example/1"),
+        ("MediaUrl0", "https://a.example/2"),
+    ]
+    good = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + PATH, MultiDict(pairs))
+    assert post(client, MultiDict(pairs), good).status_code == 200
+    form = inbound_form(sid="SM" + "b" * 32)
+    pairs2 = [*form.items(), ("MediaUrl0", "https://a.example/1"), ("MediaUrl0", "https://a.example/2")]
+    one = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + PATH, MultiDict(pairs2[:-1]))
+    assert post(client, MultiDict(pairs2), one).status_code == 403
+
+
+@pytest.mark.parametrize("signed_base", ["https://bot.example.com", "https://bot.example.com:443"])
+def test_signed_with_or_without_the_default_port(client, signed_base):
+    form = inbound_form()
+    assert post(client, form, sign(signed_base + PATH, form)).status_code == 200
+
+
+def test_a_query_string_with_percent_27_is_signed_as_sent(client):
+    """request.url would decode %27; the raw query string must be used."""
+    form = inbound_form()
+    query = "name=O%27Brien&x=1"
+    good = sign(f"{PUBLIC}{PATH}?{query}", form)
+    assert post(client, form, good, path=f"{PATH}?{query}").status_code == 200
+    decoded = sign(f"{PUBLIC}{PATH}?name=O'Brien&x=1", form)
+    form2 = inbound_form(sid="SM" + "c" * 32)
+    assert post(client, form2, decoded, path=f"{PATH}?{query}").status_code == 403
+
+
+def test_without_public_base_url_the_url_is_rebuilt_behind_trusted_proxies(make_app):
+    app = make_app(PUBLIC_BASE_URL=None, TRUSTED_PROXIES=1)
+    client = app.test_client()
+    form = inbound_form()
+    headers = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "public.example.org",
+        "X-Twilio-Signature": sign("https://public.example.org" + PATH, form),
+    }
+    assert client.post(PATH, data=form, headers=headers).status_code == 200
+
+
+def test_forwarded_headers_are_ignored_without_trusted_proxies(make_app):
+    app = make_app(PUBLIC_BASE_URL=None, TRUSTED_PROXIES=0)
+    client = app.test_client()
+    form = inbound_form()
+    headers = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "public.example.org",
+        "X-Twilio-Signature": sign("https://public.example.org" + PATH, form),
+    }
+    assert client.post(PATH, data=form, headers=headers).status_code == 403
+    headers["X-Twilio-Signature"] = sign("http://localhost" + PATH, form)
+    assert client.post(PATH, data=form, headers=headers).status_code == 200

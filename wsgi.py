@@ -1,0 +1,3 @@
+from supportbot import create_app
+
+app = create_app()
