@@ -103,7 +103,7 @@ def tickets_failed(retry: bool) -> None:
     if not failed:
         click.echo("no failed tickets")
         return
-    retried: list[int] = []
+    retried: list[tuple[int, str]] = []
     for t in failed:
         click.echo(f"{t.ref}\t{t.created_at:%Y-%m-%d %H:%M}\t{(t.create_error or '').splitlines()[0][:160]}")
         if retry:
@@ -115,7 +115,7 @@ def tickets_failed(retry: bool) -> None:
             if row is not None:
                 row.state, row.last_error = "pending", None
                 t.create_state, t.create_error = "pending", None
-                retried.append(row.id)
+                retried.append((row.id, row.kind))
     if retry:
         db.session.commit()
         if current_app.config["REDIS_URL"]:
@@ -124,7 +124,7 @@ def tickets_failed(retry: bool) -> None:
 
             from supportbot.jobs import queues
 
-            for outbox_id in retried:
+            for outbox_id, _ in retried:
                 try:
                     Job.fetch(queues.job_id(outbox_id), connection=queues.redis()).delete()
                 except NoSuchJobError:

@@ -33,14 +33,14 @@ class Context:
 @dataclass
 class Outcome:
     reply: str | None
-    outbox_ids: list[int] = field(default_factory=list)
+    outbox: list[tuple[int, str]] = field(default_factory=list)  # (outbox id, kind)
 
 
-def add_outbox(kind: str, **payload: object) -> int:
+def add_outbox(kind: str, **payload: object) -> tuple[int, str]:
     row = Outbox(kind=kind, payload=payload)
     db.session.add(row)
     db.session.flush()
-    return row.id
+    return row.id, kind
 
 
 def _consent_reply(ctx: Context) -> str | None:

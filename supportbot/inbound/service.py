@@ -26,10 +26,10 @@ class InboundResult:
     reply: str | None
     message_id: int
     duplicate: bool
-    outbox_ids: list[int] = field(default_factory=list)
+    outbox: list[tuple[int, str]] = field(default_factory=list)  # (outbox id, kind)
 
 
-def _insert_ignore(table: sa.Table, values: dict, index: list[str]) -> sa.Insert:
+def _insert_ignore(table: type, values: dict, index: list[str]) -> sa.Insert:
     """INSERT ... ON CONFLICT DO NOTHING, which both Postgres and SQLite speak.
 
     On Postgres a conflicting insert waits for the other transaction's commit,
@@ -64,9 +64,15 @@ def _segments(form: MultiDict[str, str], body: str) -> tuple[int, str]:
 
 
 def lock_contact(phone: str) -> Contact:
-    """The contact row, created if new and locked until commit (one writer per contact)."""
-    db.session.execute(_insert_ignore(Contact.__table__, {"phone": phone, "opted_out": False}, ["phone"]))
-    return db.session.scalars(sa.select(Contact).where(Contact.phone == phone).with_for_update()).one()
+    """The contact row, created if new and locked until commit (one writer per contact).
+
+    ON CONFLICT DO UPDATE takes the row lock and returns the row in one round trip.
+    """
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Contact).values(phone=phone, opted_out=False, created_at=utcnow())
+    stmt = stmt.on_conflict_do_update(index_elements=["phone"], set_={"phone": stmt.excluded.phone})
+    return db.session.scalars(stmt.returning(Contact), execution_options={"populate_existing": True}).one()
 
 
 def handle(
@@ -80,9 +86,9 @@ def handle(
     sender = storable(normalise(form["From"]))
     body = storable(form.get("Body", ""))
     segments, encoding = _segments(form, body)
-    inserted = db.session.execute(
+    message = db.session.scalars(
         _insert_ignore(
-            Message.__table__,
+            Message,
             {
                 "direction": "in",
                 "sid": sid,
@@ -99,15 +105,14 @@ def handle(
                 "updated_at": utcnow(),
             },
             ["sid"],
-        ).returning(Message.id)
-    ).scalar()
-    if inserted is None:
+        ).returning(Message)
+    ).first()
+    if message is None:
         db.session.rollback()
         stored = db.session.execute(sa.select(Message.id, Message.reply).where(Message.sid == sid)).one()
         log.info("inbound duplicate sid=%s", sid)
         return InboundResult(stored.reply, stored.id, duplicate=True)
 
-    message = db.session.get(Message, inserted)
     contact = lock_contact(sender)
     message.contact_id = contact.id
     match = engine.route(config, body, form.get("OptOutType"))
@@ -123,17 +128,18 @@ def handle(
     )
     message.route = match.route.action
     message.reply = outcome.reply
+    message_id, media_count = message.id, len(message.media or [])
     if not commit:
         db.session.rollback()
-        return InboundResult(outcome.reply, inserted, duplicate=False)
-    db.session.commit()
+        return InboundResult(outcome.reply, message_id, duplicate=False)
+    db.session.commit()  # objects expire here: use only the values taken above
     log.info(
         "inbound sid=%s from=%s route=%s segments=%d media=%d outbox=%d",
         sid,
         mask(sender),
         match.route.action,
         segments,
-        len(message.media or []),
-        len(outcome.outbox_ids),
+        media_count,
+        len(outcome.outbox),
     )
-    return InboundResult(outcome.reply, message.id, duplicate=False, outbox_ids=outcome.outbox_ids)
+    return InboundResult(outcome.reply, message_id, duplicate=False, outbox=outcome.outbox)

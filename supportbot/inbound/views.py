@@ -44,5 +44,5 @@ def inbound() -> Response:
         if len(request.form.get(name, "")) > limit:
             abort(400, description=f"form field {name} is longer than {limit} characters")
     result = service.handle(request.form, request.get_data(), current_app.extensions["keywords"].get())
-    jobs.dispatch(result.outbox_ids)
+    jobs.dispatch(result.outbox)
     return twiml(result.reply)

@@ -10,36 +10,31 @@ from flask import Flask, current_app
 log = logging.getLogger(__name__)
 
 
-def dispatch(outbox_ids: Iterable[int]) -> None:
-    """After commit: hand the outbox rows to RQ, or run them here in development.
+def dispatch(outbox: Iterable[tuple[int, str]]) -> None:
+    """After commit: hand the outbox rows (id, kind) to RQ, or run them here in development.
 
     A failure here loses nothing: the rows stay pending and the relay enqueues them.
     """
     from supportbot.extensions import db
     from supportbot.jobs import queues, tasks
-    from supportbot.models import Outbox
 
-    ids = list(outbox_ids)
-    if not ids:
+    rows = list(outbox)
+    if not rows:
         return
     if not current_app.config["REDIS_URL"]:
-        for outbox_id in ids:
+        for outbox_id, _ in rows:
             try:
                 tasks.execute(outbox_id)
             except Exception:
                 log.exception("in-process job failed outbox=%s; it stays pending", outbox_id)
                 db.session.rollback()
         return
-    kinds = dict(db.session.query(Outbox.id, Outbox.kind).filter(Outbox.id.in_(ids)).all())
-    db.session.rollback()
-    for outbox_id in ids:
+    for outbox_id, kind in rows:
         try:
-            queues.enqueue_outbox(outbox_id, kinds.get(outbox_id, ""))
+            queues.enqueue_outbox(outbox_id, kind)
         except Exception as exc:  # noqa: BLE001 - Redis down: the relay takes over
             log.warning(
-                "enqueue failed outbox=%s (%s); the relay will retry",
-                outbox_id,
-                exc.__class__.__name__,
+                "enqueue failed outbox=%s (%s); the relay will retry", outbox_id, exc.__class__.__name__
             )
 
 

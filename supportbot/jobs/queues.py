@@ -37,7 +37,10 @@ def redis() -> Redis:
 
 
 def queue(name: str) -> Queue:
-    return Queue(name, connection=redis())
+    cache = current_app.extensions.setdefault("rq_queues", {})
+    if name not in cache:
+        cache[name] = Queue(name, connection=redis())
+    return cache[name]
 
 
 def jittered(intervals: tuple[int, ...] = BACKOFF) -> list[int]:

@@ -1,0 +1,189 @@
+"""Shared pieces for the benchmarks: servers under test, and a load generator that
+runs in its own process and measures from each request's scheduled start time
+(so a slow server cannot hide its queueing: no coordinated omission)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, path: str = "/healthz", timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answers on port {port}")
+
+
+def start_gunicorn(
+    app: str, port: int, env: dict[str, str], workers: int = 2, threads: int = 4
+) -> subprocess.Popen:
+    cmd = [
+        str(BIN / "gunicorn"),
+        app,
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        str(threads),
+        "--log-level",
+        "warning",
+    ]
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,  # noqa: S603
+        start_new_session=True,
+    )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+Request = tuple[str, bytes, dict[str, str]]  # path, body, headers
+
+
+def run_fixed_rate(port: int, requests: list[Request], rate: float, threads: int = 32) -> dict:
+    """Send the requests at `rate` per second; latency counts from the scheduled time."""
+    todo: queue.Queue = queue.Queue()
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.2
+    for i, req in enumerate(requests):
+        todo.put((start + i / rate, req))
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            try:
+                due, (path, body, headers) = todo.get_nowait()
+            except queue.Empty:
+                return
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            try:
+                conn.request("POST", path, body=body, headers=headers)
+                resp = conn.getresponse()
+                resp.read()
+                status = resp.status
+            except OSError:
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                status = 0
+            done = time.perf_counter()
+            with lock:
+                latencies.append((done - due) * 1000)
+                if status != 200:
+                    errors.append(status)
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - start
+    return summarise(latencies, errors, elapsed)
+
+
+def run_closed_loop(port: int, make: Callable[[int], Request], seconds: float, clients: int = 8) -> dict:
+    """As fast as `clients` connections can go: the sustained throughput."""
+    latencies: list[float] = []
+    errors: list[int] = []
+    lock = threading.Lock()
+    counter = iter(range(10**9))
+    stop_at = time.perf_counter() + seconds
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while time.perf_counter() < stop_at:
+            with lock:
+                n = next(counter)
+            path, body, headers = make(n)
+            t0 = time.perf_counter()
+            conn.request("POST", path, body=body, headers=headers)
+            resp = conn.getresponse()
+            resp.read()
+            t1 = time.perf_counter()
+            with lock:
+                latencies.append((t1 - t0) * 1000)
+                if resp.status != 200:
+                    errors.append(resp.status)
+
+    t_start = time.perf_counter()
+    pool = [threading.Thread(target=worker) for _ in range(clients)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return summarise(latencies, errors, time.perf_counter() - t_start)
+
+
+def summarise(latencies: list[float], errors: list[int], elapsed: float) -> dict:
+    return {
+        "n": len(latencies),
+        "errors": len(errors),
+        "rps": len(latencies) / elapsed if elapsed else 0.0,
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "p99": percentile(latencies, 99),
+    }
+
+
+def signed_inbound(base: str, token: str, n: int, run: str) -> Request:
+    from twilio.request_validator import RequestValidator
+
+    form = {
+        "MessageSid": f"SM{run}{n:020d}",
+        "AccountSid": "AC" + "1" * 32,
+        "From": f"+1415{(n % 9000000) + 1000000:07d}",
+        "To": "+15005550006",
+        "Body": f"My order {n} has not arrived, can you help?",
+        "NumMedia": "0",
+    }
+    path = "/twilio/inbound"
+    sig = RequestValidator(token).compute_signature(base + path, form)
+    headers = {"X-Twilio-Signature": sig, "Content-Type": "application/x-www-form-urlencoded"}
+    return path, urlencode(form).encode(), headers
