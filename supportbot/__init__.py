@@ -42,10 +42,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from supportbot import cli, errors, health, jobs
     from supportbot.inbound import views as inbound_views
+    from supportbot.tickets import webhook as jira_webhook
 
     errors.init_app(app)
     jobs.init_app(app)
     health.init_app(app)
     cli.init_app(app)
     app.register_blueprint(inbound_views.bp)
+    app.register_blueprint(jira_webhook.bp)
     return app

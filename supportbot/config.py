@@ -46,6 +46,22 @@ def _bool(raw: Any, default: bool) -> bool:
     return str(raw).strip().lower() in {"1", "true", "yes", "on"}
 
 
+# about 3.5 hours of retries with growing gaps
+DEFAULT_RETRY_INTERVALS = (2, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
+
+
+def _intervals(raw: Any) -> tuple[int, ...]:
+    if raw is None or raw == "":
+        return DEFAULT_RETRY_INTERVALS
+    try:
+        values = tuple(int(x) for x in str(raw).split(","))
+    except ValueError:
+        raise ConfigError(f"JOB_RETRY_INTERVALS must be comma-separated seconds, got {raw!r}") from None
+    if not values or min(values) < 0:
+        raise ConfigError(f"JOB_RETRY_INTERVALS must be comma-separated seconds, got {raw!r}")
+    return values
+
+
 def _database_url(raw: str | None) -> str:
     if not raw:
         return "sqlite:///supportbot.db"  # Flask-SQLAlchemy puts relative SQLite under instance/
@@ -97,6 +113,12 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         # rows still pending this long after commit are re-enqueued by the relay
         "OUTBOX_RELAY_AFTER_SECONDS": _float(
             "OUTBOX_RELAY_AFTER_SECONDS", src.get("OUTBOX_RELAY_AFTER_SECONDS"), 5.0
+        ),
+        # seconds between a failed job's retries (jittered); the last one repeats no more
+        "JOB_RETRY_INTERVALS": _intervals(src.get("JOB_RETRY_INTERVALS")),
+        # how often a worker cleans RQ's registries, which retries jobs of killed workers
+        "WORKER_MAINTENANCE_SECONDS": _int(
+            "WORKER_MAINTENANCE_SECONDS", src.get("WORKER_MAINTENANCE_SECONDS"), 30
         ),
         # Twilio's own limit for a webhook body is far below this; see DESIGN.md
         "MAX_CONTENT_LENGTH": 64 * 1024,

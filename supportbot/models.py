@@ -40,6 +40,8 @@ class Ticket(db.Model):
     # pending -> created, or failed with the reason kept for operators
     create_state: Mapped[str] = mapped_column(sa.String(16), default="pending")
     create_error: Mapped[str | None] = mapped_column(sa.Text)
+    # Jira's timestamp (ms) of the event that set status: older events never undo newer ones
+    status_at: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     acked_by: Mapped[str | None] = mapped_column(sa.String(64))
     acked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
@@ -116,11 +118,25 @@ class Outbox(db.Model):
 
 
 class Note(db.Model):
-    """A comment on a local ticket (the local backend's whole help desk)."""
+    """A comment supportbot put on a ticket: the whole help desk for local tickets,
+    and for Jira the record that a comment was posted (its dedupe key)."""
 
     __tablename__ = "notes"
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
     body: Mapped[str] = mapped_column(sa.Text)
     dedupe_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    remote_id: Mapped[str | None] = mapped_column(sa.String(64))  # the Jira comment id
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class WebhookDelivery(db.Model):
+    """Webhooks already handled (Jira's are at-least-once): one row per delivery id."""
+
+    __tablename__ = "webhook_deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(sa.String(16))
+    delivery_id: Mapped[str] = mapped_column(sa.String(200))
+    event: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    __table_args__ = (sa.UniqueConstraint("source", "delivery_id"),)

@@ -127,6 +127,7 @@ def make_app(migrated: Path, tmp_path: Path) -> Iterator:
         cfg = base_config(tmp_path, **over)
         cfg["DATABASE_URL"] = database_url(migrated)
         app = create_app(cfg)
+        app.raw_config = cfg  # type: ignore[attr-defined] - for processes started from tests
         built.append(app)
         return app
 
@@ -187,3 +188,29 @@ def inbound_form(sid: str = "SM" + "a" * 32, sender: str = "+14155550123", body:
 
 def post_signed(client: FlaskClient, form, path: str = "/twilio/inbound", token: str = AUTH_TOKEN):
     return client.post(path, data=form, headers={"X-Twilio-Signature": sign(PUBLIC + path, form, token)})
+
+
+@pytest.fixture
+def jira():
+    from standins import JiraStandin
+
+    from supportbot.sandbox.jira import create_jira_standin
+
+    served = JiraStandin(create_jira_standin())
+    yield served
+    served.close()
+
+
+def jira_settings(jira, redis: str | None = REDIS_URL, **over: object) -> dict[str, object]:
+    cfg: dict[str, object] = {
+        "JIRA_URL": jira.url,
+        "JIRA_USER": "bot@example.com",
+        "JIRA_API_TOKEN": "jira-token",
+        "JIRA_WEBHOOK_SECRET": "jira-webhook-secret",
+        "JIRA_TIMEOUT": 2,
+        "REDIS_URL": redis,
+        "OUTBOX_RELAY_AFTER_SECONDS": 1,
+        "JOB_RETRY_INTERVALS": "1,1,1,2,2,3,3,5,5",
+    }
+    cfg.update(over)
+    return cfg

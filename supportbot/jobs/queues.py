@@ -20,9 +20,6 @@ KIND_QUEUE = {
     "ticket_note": TICKETS,
     "send_sms": OUTBOUND,
 }
-# growing intervals, about 3.5 hours in all; each job gets its own jitter so that
-# a burst of failures does not come back as a burst
-BACKOFF = (2, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
 FAILURE_TTL = int(timedelta(days=30).total_seconds())
 RESULT_TTL = 3600
 JOB_TIMEOUT = 120
@@ -43,7 +40,8 @@ def queue(name: str) -> Queue:
     return cache[name]
 
 
-def jittered(intervals: tuple[int, ...] = BACKOFF) -> list[int]:
+def jittered(intervals: tuple[int, ...]) -> list[int]:
+    # each job gets its own jitter so that a burst of failures does not come back as a burst
     return [max(1, round(i * random.uniform(0.8, 1.2))) for i in intervals]  # noqa: S311
 
 
@@ -55,13 +53,14 @@ def enqueue_outbox(outbox_id: int, kind: str) -> bool:
     """Enqueue the job for one outbox row; False when that job id is already known to RQ."""
     from supportbot.jobs import tasks
 
+    intervals = current_app.config["JOB_RETRY_INTERVALS"]
     try:
         queue(KIND_QUEUE.get(kind, TICKETS)).enqueue(
             tasks.run_outbox,
             outbox_id,
             job_id=job_id(outbox_id),
             unique=True,
-            retry=Retry(max=len(BACKOFF), interval=jittered()),
+            retry=Retry(max=len(intervals), interval=jittered(intervals)),
             failure_ttl=FAILURE_TTL,
             result_ttl=RESULT_TTL,
             job_timeout=JOB_TIMEOUT,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,24 @@ log = logging.getLogger(__name__)
 
 class PermanentError(Exception):
     """Retrying cannot fix this (bad configuration, a final Twilio error): fail now."""
+
+
+class RetryLater(Exception):
+    """Worth retrying; when the far side said how long to wait (Retry-After), wait at least that."""
+
+    def __init__(self, reason: str, seconds: int | None = None):
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+# the attempt of the outbox row being run in this process: 1 on the first run.
+# A later attempt may follow one whose request reached the far side (a timeout, a
+# killed worker), so handlers look for the effect of that request before repeating it.
+_attempt: ContextVar[int] = ContextVar("outbox_attempt", default=1)
+
+
+def is_retry() -> bool:
+    return _attempt.get() > 1
 
 
 @dataclass(frozen=True)
@@ -59,26 +78,40 @@ def execute(outbox_id: int) -> str:
     if row.state != "pending":
         db.session.rollback()
         return f"already {row.state}"
-    kind, payload = row.kind, dict(row.payload)
-    db.session.rollback()
+    # counted before the work, so that a run killed halfway still counts
+    row.attempts += 1
+    kind, payload, attempt = row.kind, dict(row.payload), row.attempts
+    db.session.commit()
+    token = _attempt.set(attempt)
     try:
         kinds()[kind].run(**payload)
     except Exception as exc:
         db.session.rollback()
         final = isinstance(exc, PermanentError) or not _retries_left()
-        if isinstance(exc, PermanentError):
-            job = get_current_job()
-            if job is not None:
-                job.retries_left = 0  # the worker reads this to decide on a retry
+        job = get_current_job()
+        if job is not None and isinstance(exc, PermanentError):
+            job.retries_left = 0  # the worker reads this to decide on a retry
+        elif job is not None and isinstance(exc, RetryLater) and exc.seconds and job.retries_left:
+            _wait_at_least(job, exc.seconds)
         record_failure(outbox_id, f"{exc.__class__.__name__}: {exc}", final)
         raise
+    finally:
+        _attempt.reset(token)
     row = db.session.get(Outbox, outbox_id)
     row.state = "done"
-    row.attempts += 1
     row.done_at = datetime.now(UTC)
     row.last_error = None
     db.session.commit()
     return "done"
+
+
+def _wait_at_least(job: Any, seconds: int) -> None:
+    """Make RQ's next retry interval at least `seconds` (it indexes intervals by retries left)."""
+    intervals = list(job.retry_intervals or [0])
+    index = max(len(intervals) - job.retries_left, 0)
+    if index < len(intervals):
+        intervals[index] = max(intervals[index], seconds)
+        job.retry_intervals = intervals
 
 
 def _retries_left() -> bool:
@@ -92,7 +125,6 @@ def record_failure(outbox_id: int, reason: str, final: bool) -> None:
     if row is None or row.state != "pending":
         db.session.rollback()
         return
-    row.attempts += 1
     row.last_error = reason[:2000]
     if final:
         row.state = "failed"

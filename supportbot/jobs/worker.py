@@ -15,10 +15,10 @@ from supportbot.jobs import queues, relay
 log = logging.getLogger(__name__)
 
 # RQ's defaults notice a dead worker's job after 10+ minutes; these make it under two:
-# a work horse heartbeats every JOB_MONITORING s and its job expires HEARTBEAT_GRACE s
-# later (RQ adds 60), then the next maintenance pass (every MAINTENANCE s) retries it
+# a work horse heartbeats every JOB_MONITORING s and its job expires 60 s after the
+# last beat (RQ's fixed grace), then the next maintenance pass retries it
+# (WORKER_MAINTENANCE_SECONDS, 30 by default)
 JOB_MONITORING = 5
-MAINTENANCE = 30
 WORKER_TTL = 35
 
 
@@ -59,7 +59,7 @@ def build_worker() -> SupportbotWorker:
     return SupportbotWorker(
         [queues.queue(name) for name in queues.QUEUES],
         connection=queues.redis(),
-        maintenance_interval=MAINTENANCE,
+        maintenance_interval=current_app.config["WORKER_MAINTENANCE_SECONDS"],
         job_monitoring_interval=JOB_MONITORING,
         worker_ttl=WORKER_TTL,
     )

@@ -1,0 +1,1 @@
+"""Stand-ins for Twilio and Jira: for development, tests and benchmarks."""

@@ -1,0 +1,162 @@
+"""Jira behind the Backend interface. The only module that imports the jira library."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+import sqlalchemy as sa
+from jira import JIRA, JIRAError
+
+from supportbot.extensions import db
+from supportbot.jobs.tasks import PermanentError, RetryLater, is_retry
+from supportbot.models import Note
+from supportbot.tickets.backends import Created, NewIssue
+
+log = logging.getLogger(__name__)
+
+DONE = "done"  # Jira's statusCategory key for resolved statuses
+
+
+def _reason(exc: JIRAError) -> str:
+    text = (exc.text or "").strip().replace("\n", " ")
+    return f"Jira answered {exc.status_code}: {text[:300] or exc.__class__.__name__}"
+
+
+def classify(exc: JIRAError) -> Exception:
+    """Map a Jira answer to what the job should do about it."""
+    status = exc.status_code or 0
+    if status == 429 or status >= 500:
+        retry_after = None
+        if exc.response is not None:
+            try:
+                retry_after = int(exc.response.headers.get("Retry-After", ""))
+            except ValueError:
+                retry_after = None
+        return RetryLater(_reason(exc), retry_after)
+    if status in (400, 401, 403, 404):
+        # retrying cannot fix a bad project key, a missing permission or bad credentials
+        return PermanentError("configuration: " + _reason(exc))
+    return RetryLater(_reason(exc), None)
+
+
+class JiraBackend:
+    """Jira Cloud (email + API token) or Data Center (personal access token)."""
+
+    def __init__(self, client: JIRA, project: str, issue_type: str):
+        self.client = client
+        self.project = project
+        self.issue_type = issue_type
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> JiraBackend:
+        auth: dict[str, Any]
+        if config["JIRA_USER"]:
+            auth = {"basic_auth": (config["JIRA_USER"], config["JIRA_API_TOKEN"] or "")}
+        else:
+            auth = {"token_auth": config["JIRA_API_TOKEN"] or ""}
+        client = JIRA(
+            server=config["JIRA_URL"],
+            timeout=config["JIRA_TIMEOUT"],
+            # no serverInfo round trip per job: the settings say which Jira this is
+            get_server_info=False,
+            # the library would sleep inside the job on 429/503; RQ's retry waits instead
+            max_retries=0,
+            options={"check_update": False},
+            **auth,
+        )
+        # email + token means Cloud (enhanced JQL search); a PAT alone means Data Center
+        client.deploymentType = "Cloud" if config["JIRA_USER"] else "Server"
+        return cls(client, config["JIRA_PROJECT_KEY"], config["JIRA_ISSUE_TYPE"])
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except JIRAError as exc:
+            raise classify(exc) from exc
+        except requests.ReadTimeout as exc:
+            # the request went out: it may have been done. Callers that must not
+            # repeat it look for its effect before trying again.
+            raise RetryLater(
+                f"Jira timed out after the request was sent ({exc.__class__.__name__})", None
+            ) from exc
+        except requests.RequestException as exc:
+            raise RetryLater(f"Jira unreachable ({exc.__class__.__name__})", None) from exc
+
+    def find(self, label: str) -> dict[str, Any] | None:
+        jql = f'project = "{self.project}" AND labels = "{label}"'
+        found = self._call(self.client.search_issues, jql, maxResults=1, fields="status", json_result=True)
+        issues = found.get("issues", [])
+        return issues[0] if issues else None
+
+    def create(self, issue: NewIssue) -> Created:
+        # a first attempt creates at once; a later one first looks for what an
+        # earlier attempt may have made (timed out, or its worker was killed)
+        existing = self.find(issue.labels[-1]) if is_retry() else None
+        if existing is not None:
+            log.info("ticket %s: found the issue %s an earlier attempt made", issue.ref, existing["key"])
+            return Created(existing["key"], _status_name(existing))
+        fields = {
+            "project": {"key": self.project},
+            "summary": issue.summary,
+            "description": issue.description,
+            "issuetype": {"name": self.issue_type},
+            "labels": list(issue.labels),
+        }
+        made = self._call(self.client.create_issue, fields=fields, prefetch=False)
+        for name, content in issue.attachments:
+            self._call(self.client.add_attachment, made.key, io.BytesIO(content), name)
+        return Created(made.key, "Open")
+
+    def comment(self, ticket_id: int, key: str | None, body: str, dedupe: str) -> None:
+        """Once per dedupe key: recorded here, and marked on the comment for a retry to find."""
+        if db.session.scalar(sa.select(Note.id).where(Note.dedupe_key == dedupe)) is not None:
+            db.session.rollback()
+            return
+        db.session.rollback()
+        posted = self._find_comment(key, dedupe) if is_retry() else None
+        if posted is None:
+            posted = self._call(self._post_comment, key, body, dedupe)
+        db.session.add(Note(ticket_id=ticket_id, body=body, dedupe_key=dedupe, remote_id=str(posted)))
+
+    def _post_comment(self, key: str | None, body: str, dedupe: str) -> str:
+        # JIRA.add_comment cannot set comment properties; the REST API takes them on
+        # create, so post through the client's own session (its auth, its errors)
+        data = {"body": body, "properties": [{"key": "supportbot", "value": {"dedupe": dedupe}}]}
+        resp = self.client._session.post(self.client._get_url(f"issue/{key}/comment"), data=json.dumps(data))
+        return str(resp.json()["id"])
+
+    def _find_comment(self, key: str | None, dedupe: str) -> str | None:
+        # a retry after a timeout or a killed worker: the comment may be there already
+        data = self._call(self.client._get_json, f"issue/{key}/comment", params={"expand": "properties"})
+        for c in data.get("comments", []):
+            for p in c.get("properties", []):
+                if p.get("key") == "supportbot" and (p.get("value") or {}).get("dedupe") == dedupe:
+                    return str(c["id"])
+        return None
+
+    def transition(self, key: str | None, name: str) -> str | None:
+        wanted = name.strip().lower()
+        available = self._call(self.client.transitions, key)
+        for t in available:
+            to = (t.get("to") or {}).get("name", "")
+            if wanted in (t["name"].lower(), to.lower()):
+                self._call(self.client.transition_issue, key, t["id"])
+                return to or t["name"]
+        log.info("issue %s: no transition %r from its current status", key, name)
+        return None
+
+
+def _status_name(issue: Mapping[str, Any]) -> str:
+    return ((issue.get("fields") or {}).get("status") or {}).get("name") or "Open"
+
+
+def status_of(fields: Mapping[str, Any]) -> tuple[str, bool]:
+    """(status name, closed?) from an issue's fields as a webhook carries them."""
+    status = fields.get("status") or {}
+    category = (status.get("statusCategory") or {}).get("key")
+    return status.get("name") or "Open", category == DONE

@@ -1,0 +1,325 @@
+"""Tickets in Jira through RQ: the real jira client against the stand-in, real Redis and RQ."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+
+import pytest
+import sqlalchemy as sa
+from conftest import HAVE_REDIS, inbound_form, jira_settings, post_signed
+from rq import SimpleWorker
+from standins import Worker, wait_until
+from test_inbound import reply_of
+
+from supportbot.extensions import db
+from supportbot.jobs import queues
+from supportbot.models import Note, Outbox, Ticket
+
+pytestmark = pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
+
+CUSTOMER = "+14155550123"
+AGENT = "+14155550100"
+
+
+def text(client, sid, body, sender=CUSTOMER):
+    return reply_of(post_signed(client, inbound_form(sid=sid, sender=sender, body=body)))
+
+
+def run_jobs(app) -> None:
+    """Everything queued, in this process (RQ's SimpleWorker), until the queues are empty."""
+    with app.app_context():
+        worker = SimpleWorker([queues.queue(n) for n in queues.QUEUES], connection=queues.redis())
+        worker.work(burst=True, logging_level="WARNING")
+
+
+def ticket(app, ticket_id=1) -> Ticket:
+    with app.app_context():
+        t = db.session.get(Ticket, ticket_id)
+        db.session.expunge(t)
+        return t
+
+
+def test_a_text_becomes_one_jira_issue(make_app, jira, redis_conn):
+    app = make_app(**jira_settings(jira))
+    client = app.test_client()
+    assert text(client, "SM1", "My router blinks red since the storm").startswith("Thanks! Ticket SB-1")
+    run_jobs(app)
+    (issue,) = jira.issues().values()
+    assert issue["summary"] == "SMS ***0123: My router blinks red since the storm"
+    assert "My router blinks red since the storm" in issue["description"] and CUSTOMER in issue["description"]
+    assert issue["labels"] == ["supportbot", "supportbot-ticket-1"]
+    t = ticket(app)
+    assert (t.jira_key, t.create_state) == (issue["key"], "created")
+    # the first attempt creates without a search: no round trip wasted
+    assert [c for c in jira.state.calls if "search" in c[1]] == []
+
+
+def test_follow_ups_become_comments_once_each(make_app, jira, redis_conn):
+    app = make_app(**jira_settings(jira))
+    client = app.test_client()
+    text(client, "SM1", "first")
+    text(client, "SM2", "second, with more detail")
+    run_jobs(app)
+    with app.app_context():
+        comment_row = db.session.scalars(sa.select(Outbox).where(Outbox.kind == "comment")).one()
+        comment_row.state = "pending"  # as if the job ran again
+        db.session.commit()
+        queues.redis().delete(f"rq:job:outbox-{comment_row.id}")
+        queues.enqueue_outbox(comment_row.id, "comment")
+    run_jobs(app)
+    (issue,) = jira.issues().values()
+    assert [c["body"] for c in issue["comments"]] == [
+        "Text from the customer (SM2):\n\nsecond, with more detail"
+    ]
+
+
+def test_a_text_about_a_resolved_ticket_reopens_it(make_app, jira, redis_conn):
+    app = make_app(**jira_settings(jira))
+    client = app.test_client()
+    text(client, "SM1", "broken")
+    run_jobs(app)
+    key = ticket(app).jira_key
+    jira.control(status={key: "Done"})
+    deliver_issue_event(client, key, "Done", "done", 1000)
+    assert ticket(app).closed
+    assert text(client, "SM2", "still broken").startswith("Thanks! Ticket SB-1")
+    run_jobs(app)
+    assert jira.issues()[key]["status"] == "To Do"
+    t = ticket(app)
+    assert (t.closed, t.status) == (False, "To Do")
+
+
+def test_ack_comments_and_transitions(make_app, jira, redis_conn):
+    app = make_app(**jira_settings(jira, JIRA_ACK_TRANSITION="In Progress"))
+    client = app.test_client()
+    text(client, "SM1", "server down")
+    run_jobs(app)
+    assert text(client, "SM2", "ack sb-1", sender=AGENT) == "Acknowledged SB-1."
+    run_jobs(app)
+    (issue,) = jira.issues().values()
+    assert issue["status"] == "In Progress"
+    assert [c["body"] for c in issue["comments"]] == [f"Acknowledged by {AGENT} via SMS"]
+    assert ticket(app).status == "In Progress"
+
+
+def test_a_bad_project_fails_at_once_and_is_visible(make_app, jira, redis_conn, runner):
+    app = make_app(**jira_settings(jira, JIRA_PROJECT_KEY="NOPE"))
+    client = app.test_client()
+    text(client, "SM1", "hello")
+    run_jobs(app)
+    t = ticket(app)
+    assert t.create_state == "failed" and "configuration: Jira answered 400" in t.create_error
+    creates = [c for c in jira.state.calls if c == ("POST", "/rest/api/2/issue")]
+    assert len(creates) == 1  # no retries of what retrying cannot fix
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and "configuration error (SB-1): Jira answered 400" in ready.data.decode()
+    listed = app.test_cli_runner().invoke(args=["tickets", "failed"])
+    assert listed.output.startswith("SB-1\t") and "Jira answered 400" in listed.output
+
+    # the operator fixes the setting and retries
+    fixed = make_app(**jira_settings(jira))
+    result = fixed.test_cli_runner().invoke(args=["tickets", "failed", "--retry"])
+    assert "retrying 1 tickets" in result.output, result.output
+    run_jobs(fixed)
+    assert ticket(fixed).create_state == "created" and len(jira.issues()) == 1
+
+
+def sign_jira(body: bytes, secret: str = "jira-webhook-secret") -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def deliver_issue_event(client, key, status, category, timestamp, delivery=None, event="jira:issue_updated"):
+    body = json.dumps(
+        {
+            "timestamp": timestamp,
+            "webhookEvent": event,
+            "issue": {
+                "key": key,
+                "fields": {"status": {"name": status, "statusCategory": {"key": category}}},
+            },
+        }
+    ).encode()
+    headers = {"X-Hub-Signature": sign_jira(body), "Content-Type": "application/json"}
+    if delivery:
+        headers["X-Atlassian-Webhook-Identifier"] = delivery
+    return client.post("/jira/webhook", data=body, headers=headers)
+
+
+def test_issue_events_keep_status_current_for_status_replies(make_app, jira, redis_conn):
+    app = make_app(**jira_settings(jira))
+    client = app.test_client()
+    text(client, "SM1", "my phone is broken")
+    run_jobs(app)
+    key = ticket(app).jira_key
+    assert deliver_issue_event(client, key, "In Progress", "indeterminate", 2000, "d1").status_code == 204
+    assert text(client, "SM2", "STATUS SB-1") == "Ticket SB-1 is In Progress."
+    # an older event arriving late changes nothing; a repeated delivery neither
+    deliver_issue_event(client, key, "To Do", "new", 1000, "d0")
+    assert text(client, "SM3", f"status {key}") == "Ticket SB-1 is In Progress."
+    deliver_issue_event(client, key, "Done", "done", 3000, "d2")
+    deliver_issue_event(client, key, "To Do", "new", 4000, "d2")  # same delivery id: ignored
+    assert text(client, "SM4", "status 1") == "Ticket SB-1 is Done."
+    assert ticket(app).closed
+
+
+def test_jira_webhooks_need_a_valid_signature_or_token(make_app, jira):
+    client = make_app(**jira_settings(jira, redis=None)).test_client()
+    body = b'{"webhookEvent": "jira:issue_updated"}'
+    headers = {"Content-Type": "application/json"}
+    assert (
+        client.post(
+            "/jira/webhook", data=body, headers={**headers, "X-Hub-Signature": "sha256=00"}
+        ).status_code
+        == 403
+    )
+    assert client.post("/jira/webhook", data=body, headers=headers).status_code == 403
+    assert client.post("/jira/webhook?token=wrong", data=body, headers=headers).status_code == 403
+    assert (
+        client.post("/jira/webhook?token=jira-webhook-secret", data=body, headers=headers).status_code == 204
+    )
+    good = {**headers, "X-Hub-Signature": sign_jira(body)}
+    assert client.post("/jira/webhook", data=body, headers=good).status_code == 204
+    resp = client.post(
+        "/jira/webhook", data=b"[1]", headers={**headers, "X-Hub-Signature": sign_jira(b"[1]")}
+    )
+    assert resp.status_code == 400
+
+
+def test_without_redis_jobs_run_in_process_with_local_tickets(make_app):
+    app = make_app()  # no JIRA_URL, no REDIS_URL: the development defaults
+    client = app.test_client()
+    text(client, "SM1", "first")
+    text(client, "SM2", "second")
+    t = ticket(app)
+    assert t.create_state == "created" and t.jira_key is None
+    with app.app_context():
+        assert db.session.scalars(sa.select(Note.body)).all() == ["Text from the customer (SM2):\n\nsecond"]
+        assert set(db.session.scalars(sa.select(Outbox.state)).all()) == {"done"}
+
+
+# --- with real worker processes ---------------------------------------------------------
+
+
+@pytest.fixture
+def workers(tmp_path):
+    started: list[Worker] = []
+
+    def start(app, n=1) -> list[Worker]:
+        new = [Worker(app.raw_config, tmp_path / f"worker{len(started) + i}.log") for i in range(n)]
+        started.extend(new)
+        return new
+
+    yield start
+    for w in started:
+        w.stop()
+
+
+def issues_made(app) -> int:
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count()).where(Ticket.create_state == "created"))
+
+
+@pytest.mark.slow
+def test_jira_failing_for_a_while_loses_nothing_and_duplicates_nothing(make_app, jira, redis_conn, workers):
+    app = make_app(**jira_settings(jira))
+    client = app.test_client()
+    jira.control(fail_status=500, fail_count=6, fail_paths="POST /rest/api/2/issue")
+    workers(app, 2)
+    for i in range(4):
+        text(client, f"SMf{i}", f"problem {i}", sender=f"+1415555{i:04d}")
+    wait_until(lambda: issues_made(app) == 4, 60, "four issues")
+    labels = sorted(i["labels"][1] for i in jira.issues().values())
+    assert labels == [f"supportbot-ticket-{n}" for n in range(1, 5)]
+
+
+@pytest.mark.slow
+def test_429_with_retry_after_is_honoured(make_app, jira, redis_conn, workers):
+    app = make_app(**jira_settings(jira, JOB_RETRY_INTERVALS="1,1,1"))
+    client = app.test_client()
+    jira.control(fail_status=429, fail_count=1, retry_after=4, fail_paths="POST /rest/api/2/issue")
+    workers(app)
+    import time
+
+    sent = time.monotonic()
+    text(client, "SM1", "slow down")
+    wait_until(lambda: issues_made(app) == 1, 30, "the issue")
+    assert time.monotonic() - sent >= 4  # not the 1 s the retry schedule alone would give
+    assert len(jira.issues()) == 1
+
+
+@pytest.mark.slow
+def test_a_create_that_times_out_after_jira_made_it_is_not_repeated(make_app, jira, redis_conn, workers):
+    """Data Center flavour (PAT, no user): the retry searches with /rest/api/2/search."""
+    app = make_app(**jira_settings(jira, JIRA_USER=None))
+    client = app.test_client()
+    jira.control(hang=4, hang_count=1, hang_after_work=True, fail_paths="POST /rest/api/2/issue")
+    workers(app)
+    text(client, "SM1", "timeout please")
+    wait_until(lambda: issues_made(app) == 1, 30, "the issue")
+    assert len(jira.issues()) == 1
+    assert ("GET", "/rest/api/2/search") in jira.state.calls
+
+
+@pytest.mark.slow
+def test_two_texts_of_one_contact_racing_give_one_issue_and_one_comment(make_app, jira, redis_conn, workers):
+    app = make_app(**jira_settings(jira))
+    workers(app, 2)
+    barrier = threading.Barrier(2)
+
+    def deliver(sid):
+        c = app.test_client()
+        barrier.wait()
+        post_signed(c, inbound_form(sid=sid, body=f"text {sid}"))
+
+    threads = [threading.Thread(target=deliver, args=(s,)) for s in ("SMr1", "SMr2")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    def settled():
+        issues = jira.issues()
+        return len(issues) == 1 and len(next(iter(issues.values()))["comments"]) == 1
+
+    wait_until(settled, 30, "one issue with one comment")
+
+
+@pytest.mark.slow
+def test_redis_down_while_texts_arrive_loses_nothing(make_app, jira, workers, tmp_path):
+    from standins import RedisServer
+
+    private = RedisServer(6391, tmp_path)
+    private.start()
+    try:
+        app = make_app(**jira_settings(jira, redis=private.url))
+        client = app.test_client()
+        private.stop()
+        replies = [
+            text(client, f"SMd{i}", f"during the outage {i}", sender=f"+1415666{i:04d}") for i in range(5)
+        ]
+        assert all(r.startswith("Thanks! Ticket SB-") for r in replies)  # answered from Postgres alone
+        private.start()  # empty: Redis kept nothing
+        workers(app)
+        wait_until(lambda: issues_made(app) == 5, 45, "five issues")
+        assert len(jira.issues()) == 5
+    finally:
+        private.stop()
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_create_is_retried_without_a_duplicate(make_app, jira, redis_conn, workers):
+    """SIGKILL to the whole worker while Jira holds the create's answer; RQ's
+    abandoned-job cleanup (heartbeat expiry + maintenance) retries it."""
+    app = make_app(**jira_settings(jira, WORKER_MAINTENANCE_SECONDS=2))
+    client = app.test_client()
+    jira.control(hang=30, hang_count=1, hang_after_work=True, fail_paths="POST /rest/api/2/issue")
+    (first,) = workers(app)
+    text(client, "SM1", "kill me")
+    wait_until(lambda: len(jira.issues()) == 1, 20, "Jira to make the issue")
+    first.kill()
+    workers(app)
+    wait_until(lambda: issues_made(app) == 1, 120, "the retried create", every=1)
+    assert len(jira.issues()) == 1
