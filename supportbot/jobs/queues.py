@@ -22,7 +22,10 @@ KIND_QUEUE = {
 }
 FAILURE_TTL = int(timedelta(days=30).total_seconds())
 RESULT_TTL = 3600
-JOB_TIMEOUT = 120
+# a job makes a few help-desk or Twilio calls of JIRA_TIMEOUT (10 s) at most; past
+# this it is stopped and retried. It also bounds how long a killed worker's job
+# waits before RQ retries it (see jobs/worker.py)
+JOB_TIMEOUT = 40
 
 
 def redis() -> Redis:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -58,20 +57,8 @@ def kinds() -> dict[str, Kind]:
     }
 
 
-_pool_pid = os.getpid()
-
-
-def _fresh_pool_after_fork() -> None:
-    # RQ forks a work horse per job: never reuse the parent's database connections
-    global _pool_pid
-    if os.getpid() != _pool_pid:
-        db.engine.dispose(close=False)
-        _pool_pid = os.getpid()
-
-
 def execute(outbox_id: int) -> str:
     """Run one outbox row's work; safe to run twice; raises on failure."""
-    _fresh_pool_after_fork()
     row = db.session.get(Outbox, outbox_id)
     if row is None:
         raise LookupError(f"no outbox row {outbox_id}")
@@ -84,6 +71,7 @@ def execute(outbox_id: int) -> str:
     db.session.commit()
     token = _attempt.set(attempt)
     try:
+        # a handler leaves its writes uncommitted: they commit below with "done"
         kinds()[kind].run(**payload)
     except Exception as exc:
         db.session.rollback()
@@ -101,7 +89,7 @@ def execute(outbox_id: int) -> str:
     row.state = "done"
     row.done_at = datetime.now(UTC)
     row.last_error = None
-    db.session.commit()
+    db.session.commit()  # the handler's writes and "done", in one transaction
     return "done"
 
 
@@ -145,5 +133,4 @@ def on_job_failure(job: Any, connection: Any, exc_type: Any, value: Any, tb: Any
     if job.retries_left:
         return
     outbox_id = int(job.args[0])
-    _fresh_pool_after_fork()
     record_failure(outbox_id, f"{getattr(exc_type, '__name__', exc_type)}: {value}", final=True)

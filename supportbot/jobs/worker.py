@@ -8,25 +8,28 @@ import time
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from rq import Worker
+from rq import SimpleWorker
 
 from supportbot.jobs import queues, relay
 
 log = logging.getLogger(__name__)
 
-# RQ's defaults notice a dead worker's job after 10+ minutes; these make it under two:
-# a work horse heartbeats every JOB_MONITORING s and its job expires 60 s after the
-# last beat (RQ's fixed grace), then the next maintenance pass retries it
-# (WORKER_MAINTENANCE_SECONDS, 30 by default)
-JOB_MONITORING = 5
+# RQ's defaults notice a dead worker's job after 10+ minutes; ours in under two: a
+# running job's registry entry expires JOB_TIMEOUT + 60 s after it started (RQ's rule
+# for a worker that does not fork), and the next maintenance pass, every
+# WORKER_MAINTENANCE_SECONDS (15 by default), retries it: 40 + 60 + 15 = 115 s
 WORKER_TTL = 35
 
 
-class SupportbotWorker(Worker):
-    """RQ's forking worker, which also runs the outbox relay while it waits for jobs.
+class SupportbotWorker(SimpleWorker):
+    """An RQ worker that runs jobs in its own process, plus the outbox relay while idle.
 
-    SIGTERM is RQ's warm shutdown: the current job finishes, then the worker exits;
-    a second SIGTERM (or SIGINT) kills the job, which RQ's retry then runs again.
+    Why not RQ's forking Worker: a fork per job costs a new Postgres connection, a
+    new HTTP connection to Jira and Twilio, and the fork itself, about 45 ms of CPU
+    per job, which kept 4 workers from scaling on 2 cores (bench/tickets.py). The
+    price: a job that crashes the interpreter takes the worker down with it; the
+    process manager restarts the worker and RQ retries the job as abandoned.
+    SIGTERM is RQ's warm shutdown: the current job finishes, then the worker exits.
     """
 
     relay_every = 2.0
@@ -60,7 +63,6 @@ def build_worker() -> SupportbotWorker:
         [queues.queue(name) for name in queues.QUEUES],
         connection=queues.redis(),
         maintenance_interval=current_app.config["WORKER_MAINTENANCE_SECONDS"],
-        job_monitoring_interval=JOB_MONITORING,
         worker_ttl=WORKER_TTL,
     )
 

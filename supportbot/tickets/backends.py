@@ -55,8 +55,14 @@ class LocalBackend:
 
 
 def backend() -> Backend:
-    if current_app.config["TICKET_BACKEND"] == "jira":
-        from supportbot.tickets.jira_backend import JiraBackend
+    """The configured backend, one per process: its HTTP connections are kept alive."""
+    cached = current_app.extensions.get("ticket_backend")
+    if cached is None:
+        if current_app.config["TICKET_BACKEND"] == "jira":
+            from supportbot.tickets.jira_backend import JiraBackend
 
-        return JiraBackend.from_config(current_app.config)
-    return LocalBackend()
+            cached = JiraBackend.from_config(current_app.config)
+        else:
+            cached = LocalBackend()
+        current_app.extensions["ticket_backend"] = cached
+    return cached

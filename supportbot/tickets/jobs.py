@@ -1,4 +1,8 @@
-"""Ticket jobs: create the issue, add texts and notes as comments, acknowledge."""
+"""Ticket jobs: create the issue, add texts and notes as comments, acknowledge.
+
+Each leaves its writes uncommitted; jobs.tasks.execute commits them together with
+the outbox row's "done".
+"""
 
 from __future__ import annotations
 
@@ -57,7 +61,6 @@ def create_ticket(ticket_id: int, message_id: int) -> None:
     ticket.status = created.status
     ticket.create_state = "created"
     ticket.create_error = None
-    db.session.commit()
     log.info("ticket %s created key=%s", ticket.ref, created.key or "-")
 
 
@@ -102,7 +105,6 @@ def add_message_comment(ticket_id: int, message_id: int) -> None:
         ticket = db.session.get(Ticket, ticket_id)
         if status:
             ticket.status, ticket.closed, ticket.closed_at = status, False, None
-    db.session.commit()
 
 
 def ack(ticket_id: int, agent: str, message_id: int) -> None:
@@ -117,7 +119,6 @@ def ack(ticket_id: int, agent: str, message_id: int) -> None:
     ticket = db.session.get(Ticket, ticket_id)
     if status:
         ticket.status = status
-    db.session.commit()
 
 
 def add_note(ticket_id: int, body: str, dedupe: str) -> None:
@@ -126,4 +127,3 @@ def add_note(ticket_id: int, body: str, dedupe: str) -> None:
     key = ticket.jira_key
     db.session.rollback()
     backend().comment(ticket_id, key, body, dedupe=dedupe)
-    db.session.commit()
