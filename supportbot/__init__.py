@@ -40,8 +40,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["KEYWORDS_FILE"], app.config["KEYWORDS_POLL_SECONDS"]
     )
 
-    from supportbot import cli, errors, health, jobs
+    from supportbot import cli, errors, health, jobs, sandbox
     from supportbot.inbound import views as inbound_views
+    from supportbot.outbound import status_views
     from supportbot.tickets import webhook as jira_webhook
 
     errors.init_app(app)
@@ -50,4 +51,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     app.register_blueprint(inbound_views.bp)
     app.register_blueprint(jira_webhook.bp)
+    app.register_blueprint(status_views.bp)
+    sandbox.init_app(app)
     return app

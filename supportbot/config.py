@@ -62,6 +62,14 @@ def _intervals(raw: Any) -> tuple[int, ...]:
     return values
 
 
+def _choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
+    if raw is None or raw == "":
+        return choices[0]
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return str(raw)
+
+
 def _database_url(raw: str | None) -> str:
     if not raw:
         return "sqlite:///supportbot.db"  # Flask-SQLAlchemy puts relative SQLite under instance/
@@ -92,6 +100,7 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "TWILIO_MESSAGING_SERVICE_SID": src.get("TWILIO_MESSAGING_SERVICE_SID") or None,
         "TWILIO_FROM_NUMBER": src.get("TWILIO_FROM_NUMBER") or None,
         "TWILIO_API_BASE_URL": (src.get("TWILIO_API_BASE_URL") or "").rstrip("/") or None,
+        "TWILIO_TIMEOUT": _float("TWILIO_TIMEOUT", src.get("TWILIO_TIMEOUT"), 10.0),
         "JIRA_URL": (src.get("JIRA_URL") or "").rstrip("/") or None,
         "JIRA_USER": src.get("JIRA_USER") or None,
         "JIRA_API_TOKEN": src.get("JIRA_API_TOKEN") or None,
@@ -102,6 +111,13 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "JIRA_ACK_TRANSITION": src.get("JIRA_ACK_TRANSITION") or None,
         "JIRA_ATTACH_MEDIA": _bool(src.get("JIRA_ATTACH_MEDIA"), False),
         "JIRA_TIMEOUT": _float("JIRA_TIMEOUT", src.get("JIRA_TIMEOUT"), 10.0),
+        # how a delivered reply shows on its ticket: a property on the Jira comment,
+        # a short note, or nothing
+        "DELIVERY_RECEIPTS": _choice(
+            "DELIVERY_RECEIPTS", src.get("DELIVERY_RECEIPTS"), ("property", "note", "off")
+        ),
+        # a comment starting with this sends the rest as an SMS (see README, agent replies)
+        "AGENT_SMS_PREFIX": src.get("AGENT_SMS_PREFIX") or "/sms",
         "KEYWORDS_FILE": src.get("KEYWORDS_FILE") or "keywords.yaml",
         # how often a process looks at the keyword file; two processes see a change
         # within this plus one request
@@ -126,6 +142,9 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     }
     if dev and not (cfg["TWILIO_MESSAGING_SERVICE_SID"] or cfg["TWILIO_FROM_NUMBER"]):
         cfg["TWILIO_FROM_NUMBER"] = DEV_FROM_NUMBER
+    if dev and not cfg["TWILIO_API_BASE_URL"]:
+        # development sends to the built-in sandbox that make run serves
+        cfg["TWILIO_API_BASE_URL"] = (cfg["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000") + "/sandbox/twilio"
     cfg["TICKET_BACKEND"] = "jira" if cfg["JIRA_URL"] else "local"
     check_required(cfg)
     return cfg

@@ -71,6 +71,10 @@ class Message(db.Model):
     num_segments: Mapped[int] = mapped_column(default=1)
     encoding: Mapped[str] = mapped_column(sa.String(8), default="GSM-7")
     route: Mapped[str | None] = mapped_column(sa.String(64))  # keyword action that answered
+    # outbound: the Jira comment this SMS carries (for its delivery receipt), and which part
+    comment_id: Mapped[str | None] = mapped_column(sa.String(64))
+    part: Mapped[int] = mapped_column(default=1, server_default="1")
+    parts: Mapped[int] = mapped_column(default=1, server_default="1")
     reply: Mapped[str | None] = mapped_column(sa.Text)  # the TwiML reply text, replayed on retries
     raw_form: Mapped[list[list[str]] | None] = mapped_column(sa.JSON)  # audit: pairs as received
     raw_body: Mapped[bytes | None] = mapped_column(sa.LargeBinary)  # audit: bytes as received
@@ -123,7 +127,8 @@ class Note(db.Model):
 
     __tablename__ = "notes"
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
+    # None for a note on a Jira issue that is not (yet) a supportbot ticket
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
     body: Mapped[str] = mapped_column(sa.Text)
     dedupe_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
     remote_id: Mapped[str | None] = mapped_column(sa.String(64))  # the Jira comment id
@@ -140,3 +145,16 @@ class WebhookDelivery(db.Model):
     event: Mapped[str] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     __table_args__ = (sa.UniqueConstraint("source", "delivery_id"),)
+
+
+class StatusCallback(db.Model):
+    """Every delivery receipt Twilio sends, kept as received (at-least-once, any order)."""
+
+    __tablename__ = "status_callbacks"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(sa.String(64), index=True)
+    status: Mapped[str] = mapped_column(sa.String(32))
+    error_code: Mapped[int | None] = mapped_column()
+    raw_dlr_done_date: Mapped[str | None] = mapped_column(sa.String(32))
+    raw_form: Mapped[list[list[str]]] = mapped_column(sa.JSON)
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)

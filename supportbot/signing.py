@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Request, current_app
+from flask import Request, abort, current_app, request
 from twilio.request_validator import RequestValidator
 
 
@@ -29,6 +29,18 @@ def twilio_signature_ok(request: Request) -> bool:
         return False
     validator = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"])
     return validator.validate(public_url(request), request.form, signature)
+
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def require_signed_twilio_form() -> None:
+    """415, 413 and 403 in that order, before anything is stored."""
+    if request.mimetype != FORM_TYPE:
+        abort(415, description=f"Content-Type must be {FORM_TYPE}")
+    request.get_data(cache=True)  # raises 413 past MAX_CONTENT_LENGTH
+    if not twilio_signature_ok(request):
+        abort(403, description="X-Twilio-Signature is missing or does not match")
 
 
 def jira_signature_ok(request: Request) -> bool:

@@ -186,8 +186,10 @@ def inbound_form(sid: str = "SM" + "a" * 32, sender: str = "+14155550123", body:
     return form
 
 
-def post_signed(client: FlaskClient, form, path: str = "/twilio/inbound", token: str = AUTH_TOKEN):
-    return client.post(path, data=form, headers={"X-Twilio-Signature": sign(PUBLIC + path, form, token)})
+def post_signed(
+    client: FlaskClient, form, path: str = "/twilio/inbound", token: str = AUTH_TOKEN, base: str = PUBLIC
+):
+    return client.post(path, data=form, headers={"X-Twilio-Signature": sign(base + path, form, token)})
 
 
 @pytest.fixture

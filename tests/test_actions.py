@@ -124,3 +124,11 @@ def test_ack_from_a_customer_gets_the_usage_and_changes_nothing(app, client):
     with app.app_context():
         assert db.session.get(Ticket, 1).acked_by is None
     assert count(app, Outbox) == 1
+
+
+def test_opt_out_type_with_a_long_text_records_the_first_64_characters(app, client):
+    """Found by the property test: the keyword column holds 64 characters."""
+    assert text(client, "please stop " * 20, OptOutType="STOP") is None
+    with app.app_context():
+        event = db.session.scalars(sa.select(ConsentEvent)).one()
+    assert event.event == "opt_out" and event.keyword == ("PLEASE STOP " * 6)[:64]

@@ -43,7 +43,8 @@ def append(
         phone=contact.phone,
         event=event,
         source=source,
-        keyword=keyword,
+        # the keyword as matched (with OptOutType, the whole text): the request hash covers the rest
+        keyword=keyword[:64] if keyword else None,
         message_sid=message_sid,
         request_hash=request_hash(raw_request),
         recorded_at=now.isoformat(),

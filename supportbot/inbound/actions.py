@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -36,10 +37,18 @@ class Outcome:
     outbox: list[tuple[int, str]] = field(default_factory=list)  # (outbox id, kind)
 
 
+# rows added while a job runs, for the job to dispatch after its commit
+outbox_collector: ContextVar[list[tuple[int, str]] | None] = ContextVar("outbox_collector", default=None)
+
+
 def add_outbox(kind: str, **payload: object) -> tuple[int, str]:
+    """Write work for after commit, in the caller's transaction."""
     row = Outbox(kind=kind, payload=payload)
     db.session.add(row)
     db.session.flush()
+    collected = outbox_collector.get()
+    if collected is not None:
+        collected.append((row.id, kind))
     return row.id, kind
 
 

@@ -19,6 +19,8 @@ KIND_QUEUE = {
     "ack": TICKETS,
     "ticket_note": TICKETS,
     "send_sms": OUTBOUND,
+    "agent_reply": OUTBOUND,
+    "delivery_receipt": TICKETS,
 }
 FAILURE_TTL = int(timedelta(days=30).total_seconds())
 RESULT_TTL = 3600

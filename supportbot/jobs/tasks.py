@@ -47,10 +47,14 @@ class Kind:
 
 
 def kinds() -> dict[str, Kind]:
+    from supportbot.outbound import jobs as outbound_jobs
     from supportbot.tickets import jobs as ticket_jobs
 
     return {
         "create_ticket": Kind(ticket_jobs.create_ticket, ticket_jobs.create_failed),
+        "agent_reply": Kind(outbound_jobs.agent_reply, outbound_jobs.reply_failed),
+        "send_sms": Kind(outbound_jobs.send_sms, outbound_jobs.send_failed),
+        "delivery_receipt": Kind(outbound_jobs.delivery_receipt),
         "comment": Kind(ticket_jobs.add_message_comment),
         "ack": Kind(ticket_jobs.ack),
         "ticket_note": Kind(ticket_jobs.add_note),
@@ -69,7 +73,11 @@ def execute(outbox_id: int) -> str:
     row.attempts += 1
     kind, payload, attempt = row.kind, dict(row.payload), row.attempts
     db.session.commit()
+    from supportbot.inbound.actions import outbox_collector
+
     token = _attempt.set(attempt)
+    follow_ups: list[tuple[int, str]] = []
+    collector = outbox_collector.set(follow_ups)
     try:
         # a handler leaves its writes uncommitted: they commit below with "done"
         kinds()[kind].run(**payload)
@@ -85,11 +93,16 @@ def execute(outbox_id: int) -> str:
         raise
     finally:
         _attempt.reset(token)
+        outbox_collector.reset(collector)
     row = db.session.get(Outbox, outbox_id)
     row.state = "done"
     row.done_at = datetime.now(UTC)
     row.last_error = None
     db.session.commit()  # the handler's writes and "done", in one transaction
+    if follow_ups:
+        from supportbot import jobs
+
+        jobs.dispatch(follow_ups)
     return "done"
 
 
@@ -109,18 +122,29 @@ def _retries_left() -> bool:
 
 
 def record_failure(outbox_id: int, reason: str, final: bool) -> None:
+    from supportbot.inbound.actions import outbox_collector
+
     row = db.session.get(Outbox, outbox_id)
     if row is None or row.state != "pending":
         db.session.rollback()
         return
     row.last_error = reason[:2000]
+    follow_ups: list[tuple[int, str]] = []
     if final:
         row.state = "failed"
         kind = kinds().get(row.kind)
         if kind is not None and kind.failed is not None:
-            kind.failed(reason=reason, **row.payload)
+            token = outbox_collector.set(follow_ups)
+            try:
+                kind.failed(reason=reason, **row.payload)
+            finally:
+                outbox_collector.reset(token)
     db.session.commit()
     log.warning("outbox=%s %s failed%s: %s", outbox_id, row.kind, " for good" if final else "", reason[:200])
+    if follow_ups:
+        from supportbot import jobs
+
+        jobs.dispatch(follow_ups)
 
 
 def run_outbox(outbox_id: int) -> str:

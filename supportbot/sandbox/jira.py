@@ -8,11 +8,16 @@ succeed after N failures. GET /_state shows what it holds.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 import threading
 import time
+import uuid
 from typing import Any
 
+import requests
 from flask import Flask, Response, jsonify, request
 
 STATUSES = {
@@ -37,6 +42,10 @@ class State:
         self.counter = 0
         self.comment_counter = 10000
         self.calls: list[tuple[str, str]] = []
+        self.webhook_url: str | None = None
+        self.webhook_secret = ""
+        self.service_desk = False
+        self.webhooks_sent: list[dict[str, Any]] = []
         self.reset_faults()
 
     def reset_faults(self) -> None:
@@ -230,7 +239,84 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
                 "visibility": data.get("visibility"),
             }
             issue["comments"].append(c)
+        fire_comment_webhook(issue, c)
         return jsonify(comment_json(issue, c)), 201
+
+    def fire_comment_webhook(issue: dict[str, Any], c: dict[str, Any]) -> None:
+        """Post comment_created to the configured webhook, signed like Jira, from a thread."""
+        if not state.webhook_url:
+            return
+        payload = {
+            "timestamp": int(time.time() * 1000),
+            "webhookEvent": "comment_created",
+            "issue": {
+                "id": issue["id"],
+                "key": issue["key"],
+                "fields": {"project": {"key": project, "projectTypeKey": state_project_type()}},
+            },
+            "comment": {
+                **comment_json(issue, c),
+                **({"jsdPublic": c["jsdPublic"]} if "jsdPublic" in c else {}),
+            },
+        }
+        body = json.dumps(payload).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "X-Atlassian-Webhook-Identifier": str(uuid.uuid4()),
+            "X-Hub-Signature": "sha256="
+            + hmac.new(state.webhook_secret.encode(), body, hashlib.sha256).hexdigest(),
+        }
+        url = state.webhook_url
+
+        def deliver() -> None:
+            try:
+                status = requests.post(url, data=body, headers=headers, timeout=10).status_code
+            except requests.RequestException:
+                status = 0
+            with state.lock:
+                state.webhooks_sent.append({"comment_id": c["id"], "status": status})
+
+        threading.Thread(target=deliver, daemon=True).start()
+
+    def state_project_type() -> str:
+        return "service_desk" if state.service_desk else "software"
+
+    @app.get("/rest/api/2/myself")
+    def myself() -> Response:
+        return jsonify({"accountId": "supportbot", "name": "supportbot", "emailAddress": "bot@example.com"})
+
+    @app.put("/rest/api/2/issue/<key>/comment/<comment_id>/properties/<prop>")
+    def comment_property(key: str, comment_id: str, prop: str) -> Response | tuple[Response, int]:
+        issue = find(key)
+        found = next((c for c in issue["comments"] if c["id"] == comment_id), None) if issue else None
+        if found is None:
+            return not_found()
+        with state.lock:
+            found["properties"] = [p for p in found["properties"] if p["key"] != prop]
+            found["properties"].append({"key": prop, "value": request.get_json()})
+        return Response(status=200)
+
+    @app.post("/_agent_comment")
+    def agent_comment() -> Response | tuple[Response, int]:
+        """An agent comments in Jira's UI: {key, body, author?, jsdPublic?, visibility?}."""
+        data = request.get_json()
+        issue = find(data["key"])
+        if issue is None:
+            return not_found()
+        with state.lock:
+            state.comment_counter += 1
+            c = {
+                "id": str(state.comment_counter),
+                "body": data["body"],
+                "author": data.get("author", "agent-alice"),
+                "properties": [],
+                "visibility": data.get("visibility"),
+            }
+            if "jsdPublic" in data:
+                c["jsdPublic"] = data["jsdPublic"]
+            issue["comments"].append(c)
+        fire_comment_webhook(issue, c)
+        return jsonify({"id": c["id"]}), 201
 
     @app.get("/rest/api/2/issue/<key>/comment")
     def list_comments(key: str) -> Response | tuple[Response, int]:
@@ -288,6 +374,10 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
                     setattr(state, name, data[name])
             if "hang_after_work" in data:
                 state.hang_after_work = bool(data["hang_after_work"])
+            if "webhook_url" in data:
+                state.webhook_url, state.webhook_secret = data["webhook_url"], data.get("webhook_secret", "")
+            if "service_desk" in data:
+                state.service_desk = bool(data["service_desk"])
             if "hang_count" in data:
                 state.hang_count = data["hang_count"]
             if "status" in data:  # {"status": {"SUP-1": "Done"}}: an agent moves an issue
@@ -305,6 +395,7 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
                         for k, v in state.issues.items()
                     },
                     "calls": state.calls[-500:],
+                    "webhooks": list(state.webhooks_sent),
                 }
             )
 

@@ -32,11 +32,17 @@ class Backend(Protocol):
     def create(self, issue: NewIssue) -> Created:
         """Create the issue, or return the one an earlier attempt created."""
 
-    def comment(self, ticket_id: int, key: str | None, body: str, dedupe: str) -> None:
+    def comment(self, ticket_id: int | None, key: str | None, body: str, dedupe: str) -> None:
         """Add a comment once per dedupe key."""
 
     def transition(self, key: str | None, name: str) -> str | None:
         """Apply a workflow transition by name; the new status, or None if not allowed."""
+
+    def own_ids(self) -> set[str]:
+        """The identifiers of the help-desk user supportbot writes as (to ignore its comments)."""
+
+    def mark_delivered(self, key: str | None, comment_id: str, info: dict) -> None:
+        """Show on the agent's comment that it reached the customer."""
 
 
 class LocalBackend:
@@ -45,13 +51,19 @@ class LocalBackend:
     def create(self, issue: NewIssue) -> Created:
         return Created(key=None, status="Open")
 
-    def comment(self, ticket_id: int, key: str | None, body: str, dedupe: str) -> None:
+    def comment(self, ticket_id: int | None, key: str | None, body: str, dedupe: str) -> None:
         exists = db.session.scalar(sa.select(Note.id).where(Note.dedupe_key == dedupe))
         if exists is None:
             db.session.add(Note(ticket_id=ticket_id, body=body, dedupe_key=dedupe))
 
     def transition(self, key: str | None, name: str) -> str | None:
         return name
+
+    def own_ids(self) -> set[str]:
+        return set()  # local tickets have no help-desk comments to echo
+
+    def mark_delivered(self, key: str | None, comment_id: str, info: dict) -> None:
+        return None  # the message row's status is the local record
 
 
 def backend() -> Backend:

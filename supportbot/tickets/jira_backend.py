@@ -19,8 +19,6 @@ from supportbot.tickets.backends import Created, NewIssue
 
 log = logging.getLogger(__name__)
 
-DONE = "done"  # Jira's statusCategory key for resolved statuses
-
 
 def _reason(exc: JIRAError) -> str:
     text = (exc.text or "").strip().replace("\n", " ")
@@ -51,6 +49,7 @@ class JiraBackend:
         self.client = client
         self.project = project
         self.issue_type = issue_type
+        self._own: set[str] | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> JiraBackend:
@@ -112,7 +111,7 @@ class JiraBackend:
             self._call(self.client.add_attachment, made.key, io.BytesIO(content), name)
         return Created(made.key, "Open")
 
-    def comment(self, ticket_id: int, key: str | None, body: str, dedupe: str) -> None:
+    def comment(self, ticket_id: int | None, key: str | None, body: str, dedupe: str) -> None:
         """Once per dedupe key: recorded here, and marked on the comment for a retry to find."""
         if db.session.scalar(sa.select(Note.id).where(Note.dedupe_key == dedupe)) is not None:
             db.session.rollback()
@@ -139,6 +138,18 @@ class JiraBackend:
                     return str(c["id"])
         return None
 
+    def own_ids(self) -> set[str]:
+        """Who supportbot is in Jira (asked once per process)."""
+        if self._own is None:
+            me = self._call(self.client.myself)
+            self._own = {str(me[k]) for k in ("accountId", "name", "key", "emailAddress") if me.get(k)}
+        return self._own
+
+    def mark_delivered(self, key: str | None, comment_id: str, info: dict) -> None:
+        # no jira-library call sets a comment property; the REST API does, so use its session
+        url = self.client._get_url(f"issue/{key}/comment/{comment_id}/properties/supportbot.delivery")
+        self._call(self.client._session.put, url, data=json.dumps(info))
+
     def transition(self, key: str | None, name: str) -> str | None:
         wanted = name.strip().lower()
         available = self._call(self.client.transitions, key)
@@ -153,10 +164,3 @@ class JiraBackend:
 
 def _status_name(issue: Mapping[str, Any]) -> str:
     return ((issue.get("fields") or {}).get("status") or {}).get("name") or "Open"
-
-
-def status_of(fields: Mapping[str, Any]) -> tuple[str, bool]:
-    """(status name, closed?) from an issue's fields as a webhook carries them."""
-    status = fields.get("status") or {}
-    category = (status.get("statusCategory") or {}).get("key")
-    return status.get("name") or "Open", category == DONE

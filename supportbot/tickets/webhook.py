@@ -1,4 +1,5 @@
-"""POST /jira/webhook: issue events keep each ticket's status current for STATUS."""
+"""POST /jira/webhook: issue events keep ticket status current for STATUS; comment
+events carry agents' replies to the outbound pipeline."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, request
+from flask import Blueprint, Response, abort, current_app, request
 
+from supportbot import jobs
 from supportbot.extensions import db
-from supportbot.models import Ticket, WebhookDelivery
+from supportbot.inbound.actions import add_outbox, outbox_collector
+from supportbot.models import Note, Ticket, WebhookDelivery
 from supportbot.signing import jira_signature_ok
-from supportbot.tickets.jira_backend import status_of
+from supportbot.tickets.payloads import author_ids, comment_text, is_public, status_of
 
 log = logging.getLogger(__name__)
 bp = Blueprint("jira_webhook", __name__)
@@ -67,6 +70,8 @@ def jira_webhook() -> Response:
         request.headers.get("X-Atlassian-Webhook-Identifier")
         or hashlib.sha256(request.get_data()).hexdigest()
     )
+    work: list[tuple[int, str]] = []
+    token = outbox_collector.set(work)
     try:
         if not first_delivery(delivery[:200], event[:64]):
             db.session.rollback()
@@ -77,8 +82,41 @@ def jira_webhook() -> Response:
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()  # the same delivery, racing itself: the other one handles it
+        work.clear()
+    finally:
+        outbox_collector.reset(token)
+    jobs.dispatch(work)
     log.info("jira webhook %s delivery=%s", event or "-", delivery[:40])
     return Response(status=204)
 
 
+def apply_comment_event(payload: dict[str, Any]) -> None:
+    """A public comment on a ticket (or a /sms comment anywhere) becomes an agent_reply job."""
+    comment = payload.get("comment") or {}
+    issue = payload.get("issue") or {}
+    key, comment_id = issue.get("key"), str(comment.get("id") or "")
+    if not key or not comment_id:
+        return
+    if not first_delivery(f"comment:{comment_id}", "comment_created"):
+        return  # the same comment through another delivery
+    if db.session.scalar(sa.select(Note.id).where(Note.remote_id == comment_id)) is not None:
+        return  # one supportbot wrote itself
+    text = comment_text(comment.get("body"))
+    prefix = current_app.config["AGENT_SMS_PREFIX"]
+    directed = text.lower() == prefix.lower() or text.lower().startswith(prefix.lower() + " ")
+    ticket_id = db.session.scalar(sa.select(Ticket.id).where(Ticket.jira_key == key))
+    if not directed and (ticket_id is None or not is_public(comment, issue)):
+        return  # internal, or not a supportbot ticket
+    add_outbox(
+        "agent_reply",
+        key=key,
+        comment_id=comment_id,
+        text=text,
+        authors=sorted(author_ids(comment)),
+        directed=directed,
+        ticket_id=ticket_id,
+    )
+
+
 HANDLERS: dict[str, Any] = {name: apply_issue_event for name in ISSUE_EVENTS}
+HANDLERS["comment_created"] = apply_comment_event

@@ -1,0 +1,127 @@
+"""Outbound jobs: an agent's Jira comment to SMS, single sends, delivery receipts."""
+
+from __future__ import annotations
+
+import logging
+
+import sqlalchemy as sa
+from flask import current_app
+
+from supportbot.extensions import db
+from supportbot.models import Contact, Message, Ticket
+from supportbot.outbound import delivery
+from supportbot.outbound.pipeline import queue_sms, send_one
+from supportbot.phone import mask, normalise
+from supportbot.tickets.backends import backend
+
+log = logging.getLogger(__name__)
+
+
+def _note(ticket_id: int | None, key: str | None, text: str, dedupe: str) -> None:
+    backend().comment(ticket_id, key, f"supportbot: {text}", dedupe=dedupe)
+
+
+def _directed(text: str) -> tuple[str | None, str]:
+    """'/sms +14155550123 Hello' -> ('+14155550123', 'Hello'); '/sms Hello' -> (None, 'Hello')."""
+    rest = text[len(current_app.config["AGENT_SMS_PREFIX"]) :].strip()
+    first, _, after = rest.partition(" ")
+    if first.startswith("+") or first.replace("-", "").replace("(", "").replace(")", "").isdigit():
+        return normalise(first), after.strip()
+    return None, rest
+
+
+def agent_reply(
+    key: str, comment_id: str, text: str, authors: list[str], directed: bool, ticket_id: int | None
+) -> None:
+    """An agent's comment becomes SMS parts to the ticket's contact, sent in order, once."""
+    desk = backend()
+    if set(authors) & desk.own_ids():
+        return  # the bot's own comment: never echoed back to the customer
+    body = text
+    if directed:
+        number, body = _directed(text)
+        if number is not None:
+            contact = db.session.scalars(sa.select(Contact).where(Contact.phone == number)).first()
+            if contact is None:
+                _note(
+                    ticket_id,
+                    key,
+                    f"not sent: {mask(number)} has never texted us, so it is not a known number",
+                    f"dir-{comment_id}",
+                )
+                return
+            ticket = db.session.scalars(sa.select(Ticket).where(Ticket.jira_key == key)).first()
+            if ticket is None:
+                # an agent starts a conversation on an issue of their own: link it
+                ticket = Ticket(contact_id=contact.id, jira_key=key, create_state="created", summary=key)
+                db.session.add(ticket)
+                db.session.flush()
+            elif ticket.contact_id != contact.id:
+                _note(
+                    ticket.id,
+                    key,
+                    f"not sent: this ticket belongs to another number than {mask(number)}",
+                    f"dir-{comment_id}",
+                )
+                return
+            ticket_id = ticket.id
+    if ticket_id is None:
+        _note(
+            None,
+            key,
+            f"not sent: name a number, e.g. {current_app.config['AGENT_SMS_PREFIX']} +14155550123 Hello",
+            f"dir-{comment_id}",
+        )
+        return
+    if not body:
+        return
+    ticket = db.session.get(Ticket, ticket_id)
+    to = db.session.get(Contact, ticket.contact_id).phone
+    ids = queue_sms(to, body, key=f"jira-comment-{comment_id}", ticket_id=ticket_id, comment_id=comment_id)
+    db.session.commit()
+    for message_id in ids:  # in order; a retry skips the parts already sent
+        send_one(message_id)
+        db.session.commit()
+
+
+def reply_failed(key: str, comment_id: str, ticket_id: int | None, reason: str, **_: object) -> None:
+    _note(
+        ticket_id,
+        key,
+        f"the reply in comment {comment_id} could not be sent: {reason[:200]}",
+        f"fail-{comment_id}",
+    )
+
+
+def send_sms(message_id: int) -> None:
+    send_one(message_id)
+
+
+def send_failed(message_id: int, reason: str, **_: object) -> None:
+    msg = db.session.get(Message, message_id)
+    if msg is not None and msg.status not in delivery.FINAL and not msg.sid:
+        msg.status = "failed"
+        msg.error_detail = reason[:500]
+        if msg.ticket_id is not None:
+            ticket = db.session.get(Ticket, msg.ticket_id)
+            _note(
+                msg.ticket_id,
+                ticket.jira_key,
+                f"SMS to {mask(msg.to_number)} failed: {reason[:200]}",
+                f"send-{msg.id}",
+            )
+
+
+def delivery_receipt(message_id: int) -> None:
+    """Show a delivered reply on its ticket: a property on the comment, or a short note."""
+    msg = db.session.get(Message, message_id)
+    ticket = db.session.get(Ticket, msg.ticket_id)
+    when = msg.updated_at.strftime("%Y-%m-%d %H:%M UTC")
+    part = f" (part {msg.part} of {msg.parts})" if msg.parts > 1 else ""
+    text = f"delivered to {mask(msg.to_number)}{part} at {when}"
+    if current_app.config["DELIVERY_RECEIPTS"] == "property" and msg.comment_id:
+        backend().mark_delivered(
+            ticket.jira_key, msg.comment_id, {"status": "delivered", "part": msg.part, "at": when}
+        )
+    else:
+        _note(ticket.id, ticket.jira_key, text, f"delivered-{msg.id}")

@@ -1,0 +1,249 @@
+"""The one outbound pipeline: every SMS the system sends goes through send_one()."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+import requests
+import sqlalchemy as sa
+from flask import current_app, has_request_context, request
+from twilio.base.exceptions import TwilioRestException
+
+from supportbot.consent import ledger
+from supportbot.extensions import db
+from supportbot.inbound.actions import add_outbox
+from supportbot.inbound.service import lock_contact
+from supportbot.jobs import queues
+from supportbot.jobs.tasks import RetryLater
+from supportbot.models import Contact, Message, StatusCallback
+from supportbot.outbound import delivery, errors, twilio_client
+from supportbot.outbound.ratelimit import RateLimited, SenderRate
+from supportbot.outbound.segments import count_segments
+from supportbot.phone import is_e164, mask
+
+log = logging.getLogger(__name__)
+
+MAX_SMS_CHARS = 1600  # Twilio's limit for one message body
+
+
+def split_parts(text: str, limit: int = MAX_SMS_CHARS) -> list[str]:
+    """No silent truncation: a long text becomes numbered parts split at word boundaries."""
+    text = text.strip()
+    if len(text) <= limit:
+        return [text]
+    count = 2
+    while True:
+        parts = _pack_words(text, limit - len(f"({count}/{count}) "))
+        if len(parts) <= count:
+            return [f"({i}/{len(parts)}) {p}" for i, p in enumerate(parts, 1)]
+        count = len(parts)
+
+
+def _pack_words(text: str, width: int) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        while len(word) > width:  # a "word" longer than a part (a URL): cut it
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(word[:width])
+            word = word[width:]
+        candidate = f"{current} {word}" if current else word
+        if len(candidate) > width:
+            parts.append(current)
+            current = word
+        else:
+            current = candidate
+    if current:
+        parts.append(current)
+    return parts
+
+
+def queue_sms(
+    to: str, body: str, key: str, ticket_id: int | None, comment_id: str | None = None
+) -> list[int]:
+    """Write the outbound message rows for a text (one per part), in the caller's transaction.
+
+    Idempotent on `key`: a second call with the same key returns the same rows.
+    """
+    existing = db.session.scalars(
+        sa.select(Message.id).where(Message.idempotency_key.like(f"{key}#%")).order_by(Message.part)
+    ).all()
+    if existing:
+        return list(existing)
+    parts = split_parts(body)
+    ids = []
+    for i, part in enumerate(parts, 1):
+        seg = count_segments(part)
+        msg = Message(
+            direction="out",
+            idempotency_key=f"{key}#{i}",
+            to_number=to,
+            from_number=sender(),
+            body=part,
+            ticket_id=ticket_id,
+            comment_id=comment_id,
+            part=i,
+            parts=len(parts),
+            num_segments=seg.segments,
+            encoding=seg.encoding,
+            status="pending",
+        )
+        db.session.add(msg)
+        db.session.flush()
+        ids.append(msg.id)
+    return ids
+
+
+def sender() -> str:
+    return (
+        current_app.config["TWILIO_MESSAGING_SERVICE_SID"] or current_app.config["TWILIO_FROM_NUMBER"] or ""
+    )
+
+
+def callback_url() -> str | None:
+    base = current_app.config["PUBLIC_BASE_URL"]
+    if not base and has_request_context():
+        base = request.host_url.rstrip("/")
+    return f"{base}/twilio/status" if base else None
+
+
+def _note(msg: Message, text: str, tag: str) -> None:
+    if msg.ticket_id is not None:
+        add_outbox("ticket_note", ticket_id=msg.ticket_id, body=text, dedupe=f"{tag}-{msg.id}")
+
+
+def _rate() -> SenderRate:
+    limiter = current_app.extensions.get("sender_rate")
+    if limiter is None:
+        limiter = SenderRate(queues.redis(), current_app.config["OUTBOUND_MPS"])
+        current_app.extensions["sender_rate"] = limiter
+    return limiter
+
+
+def send_one(message_id: int) -> None:
+    """Send one outbound message, at most once; raises RetryLater for what a retry can fix."""
+    msg = db.session.get(Message, message_id)
+    if msg is None:
+        raise LookupError(f"no message {message_id}")
+    if msg.sid or msg.status in delivery.FINAL:
+        return  # sent already, or settled for good
+    if msg.status == "sending_api":
+        # an earlier attempt's request may have reached Twilio: never blindly resend
+        _settle(msg, "unknown", None, "may have been sent: the send was interrupted; it was not repeated")
+        return
+    who = mask(msg.to_number)
+    if not is_e164(msg.to_number):
+        _settle(msg, "failed", None, f"not sent: {who} is not a valid E.164 number")
+        return
+    contact = db.session.scalars(sa.select(Contact).where(Contact.phone == msg.to_number)).first()
+    if contact is not None and contact.opted_out:
+        _settle(msg, "blocked", None, f"not sent: {who} has opted out (texted STOP)")
+        return
+    if current_app.config["REDIS_URL"]:
+        try:
+            _rate().acquire(msg.from_number or sender(), msg.num_segments)
+        except RateLimited as exc:
+            raise RetryLater(str(exc), max(1, round(exc.seconds))) from exc
+    msg.status = "sending_api"
+    db.session.commit()  # from here on a retry knows the request may have gone out
+    _call_twilio(msg)
+
+
+def _call_twilio(msg: Message) -> None:
+    params = {"to": msg.to_number, "body": msg.body}
+    if current_app.config["TWILIO_MESSAGING_SERVICE_SID"]:
+        params["messaging_service_sid"] = current_app.config["TWILIO_MESSAGING_SERVICE_SID"]
+    else:
+        params["from_"] = current_app.config["TWILIO_FROM_NUMBER"]
+    url = callback_url()
+    if url:
+        params["status_callback"] = url
+    try:
+        sent = twilio_client.client().messages.create(**params)
+    except TwilioRestException as exc:
+        _twilio_error(msg, exc)
+        return
+    except requests.ReadTimeout:
+        _settle(msg, "unknown", None, "may have been sent: Twilio did not answer in time; it was not resent")
+        return
+    except requests.RequestException as exc:
+        # the request never reached Twilio (refused, DNS, connect timeout): safe to retry
+        msg.status = "pending"
+        db.session.commit()
+        raise RetryLater(f"Twilio unreachable ({exc.__class__.__name__})") from exc
+    msg.sid = sent.sid
+    msg.status = delivery.advance("sending_api", sent.status or "queued")
+    lock_sid(msg.sid)
+    apply_stored_callbacks(msg)
+    log.info(
+        "sms sent id=%s sid=%s to=%s segments=%d", msg.id, msg.sid, mask(msg.to_number), msg.num_segments
+    )
+
+
+def _twilio_error(msg: Message, exc: TwilioRestException) -> None:
+    info = errors.lookup(exc.code, exc.status)
+    msg.error_code = info.code or None
+    msg.error_detail = info.meaning
+    if info.action == errors.RETRY:
+        msg.status = "pending"
+        db.session.commit()
+        raise RetryLater(f"Twilio {info.code}: {info.meaning}") from exc
+    if info.action == errors.OPTED_OUT:
+        contact = lock_contact(msg.to_number)
+        ledger.append(contact, "opt_out", "carrier", None, None, f"twilio-error-21610:{msg.id}".encode())
+    _settle(msg, "failed", info.code, f"not sent to {mask(msg.to_number)}: error {info.code}, {info.meaning}")
+
+
+def _settle(msg: Message, status: str, code: int | None, note: str) -> None:
+    msg.status = status
+    if code:
+        msg.error_code = code
+    msg.error_detail = note
+    _note(msg, f"supportbot: {note}.", "send")
+    log.info("sms id=%s settled %s%s", msg.id, status, f" ({code})" if code else "")
+
+
+def lock_sid(sid: str) -> None:
+    """Serialise the send job's commit of a sid with callbacks for that sid.
+
+    Without it a callback could arrive between the job reading stored callbacks
+    and committing the sid, and neither would see the other. SQLite has one
+    writer at a time anyway.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:sid))"), {"sid": sid})
+
+
+def apply_stored_callbacks(msg: Message) -> None:
+    """Callbacks that arrived before we knew the sid (Twilio can be that fast)."""
+    stored = db.session.scalars(
+        sa.select(StatusCallback).where(StatusCallback.message_sid == msg.sid).order_by(StatusCallback.id)
+    ).all()
+    for cb in stored:
+        record_status(msg, cb.status, cb.error_code)
+
+
+def record_status(msg: Message, reported: str, error_code: int | None) -> None:
+    """Move a message's status forward; note a failure once, and a delivery when asked to."""
+    before = msg.status
+    after = delivery.advance(before, reported)
+    if after == before:
+        return
+    msg.status = after
+    msg.updated_at = datetime.now(UTC)
+    if after in delivery.FAILED:
+        info = errors.lookup(error_code)
+        msg.error_code = error_code
+        msg.error_detail = info.meaning
+        _note(
+            msg,
+            f"supportbot: SMS to {mask(msg.to_number)} {after}: error {error_code}, {info.meaning}.",
+            "dlr",
+        )
+    elif after == "delivered" and msg.ticket_id is not None:
+        mode = current_app.config["DELIVERY_RECEIPTS"]
+        if mode != "off":
+            add_outbox("delivery_receipt", message_id=msg.id)
