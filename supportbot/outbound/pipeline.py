@@ -107,7 +107,10 @@ def callback_url() -> str | None:
     base = current_app.config["PUBLIC_BASE_URL"]
     if not base and has_request_context():
         base = request.host_url.rstrip("/")
-    return f"{base}/twilio/status" if base else None
+    if not base:
+        log.warning("PUBLIC_BASE_URL is not set: sending without a StatusCallback (no delivery receipts)")
+        return None
+    return f"{base}/twilio/status"
 
 
 def _note(msg: Message, text: str, tag: str) -> None:
