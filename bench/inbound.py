@@ -18,24 +18,12 @@ import sys
 import uuid
 from pathlib import Path
 
-import sqlalchemy as sa
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DB = "supportbot_bench"
 TOKEN = "bench-auth-token"
 REDIS = "redis://127.0.0.1:6379/9"
-
-
-def fresh_database() -> str:
-    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DB}"))
-    admin.dispose()
-    return PG.rsplit("/", 1)[0] + "/" + DB
 
 
 def _load_process(kind: str, port: int, base: str, args: dict, out: mp.Queue) -> None:
@@ -70,7 +58,7 @@ def main() -> None:
     import redis
 
     redis.Redis.from_url(REDIS).flushdb()
-    url = fresh_database()
+    url = load.fresh_database(DB)
     port_full, port_bare = load.free_port(), load.free_port()
     base_full, base_bare = f"http://127.0.0.1:{port_full}", f"http://127.0.0.1:{port_bare}"
     env = {

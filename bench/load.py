@@ -21,6 +21,21 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+ADMIN_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def fresh_database(name: str) -> str:
+    """A new, empty Postgres database for one benchmark run; its URL."""
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(ADMIN_PG, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    admin.dispose()
+    return ADMIN_PG.rsplit("/", 1)[0] + "/" + name
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -29,19 +29,9 @@ from supportbot import create_app  # noqa: E402
 from supportbot.extensions import db  # noqa: E402
 from supportbot.sandbox.twilio import create_twilio_sandbox  # noqa: E402
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DB = "supportbot_bench_outbound"
 REDIS = "redis://127.0.0.1:6379/11"
 SID, TOKEN = "AC" + "2" * 32, "bench-token"
-
-
-def fresh_database() -> str:
-    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DB}"))
-    admin.dispose()
-    return PG.rsplit("/", 1)[0] + "/" + DB
 
 
 def largest_window(times: list[float], width: float = 1.0) -> int:
@@ -73,7 +63,7 @@ def main() -> None:
     conn.flushdb()
     cfg = {
         "SUPPORTBOT_ENV": "production",
-        "DATABASE_URL": fresh_database(),
+        "DATABASE_URL": load.fresh_database(DB),
         "REDIS_URL": REDIS,
         "SECRET_KEY": "bench",
         "TWILIO_ACCOUNT_SID": SID,

@@ -30,20 +30,10 @@ from supportbot.extensions import db  # noqa: E402
 from supportbot.models import Ticket  # noqa: E402
 from supportbot.sandbox.jira import create_jira_standin  # noqa: E402
 
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DB = "supportbot_bench_tickets"
 REDIS = "redis://127.0.0.1:6379/10"
 TOKEN = "bench-auth-token"
 BASE = "https://bot.example.com"
-
-
-def fresh_database() -> str:
-    admin = sa.create_engine(PG, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)"))
-        conn.execute(sa.text(f"CREATE DATABASE {DB}"))
-    admin.dispose()
-    return PG.rsplit("/", 1)[0] + "/" + DB
 
 
 def config(url: str, jira: JiraStandin, tmp: Path) -> dict[str, object]:
@@ -152,7 +142,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-tickets-"))
     jira = JiraStandin(create_jira_standin())
     jira.control(latency=opts.latency)
-    url = fresh_database()
+    url = load.fresh_database(DB)
     cfg = config(url, jira, tmp)
     app = create_app({**cfg, "TESTING": True})
     import logging

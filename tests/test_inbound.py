@@ -6,6 +6,7 @@ import logging
 import threading
 from xml.etree import ElementTree
 
+import pytest
 import sqlalchemy as sa
 from conftest import HAVE_PG, PUBLIC, inbound_form, post_signed, sign
 
@@ -58,29 +59,24 @@ def test_a_follow_up_joins_the_open_ticket_without_a_second_confirmation(app, cl
     assert kinds == ["create_ticket", "comment"]
 
 
-def test_a_ticket_closed_long_ago_is_not_reopened(app, client):
+@pytest.mark.parametrize(
+    ("closed_hours_ago", "reply", "tickets"),
+    [
+        (100, "Thanks! Ticket SB-2 is open", 2),  # past REOPEN_WINDOW_HOURS (72): a new ticket
+        (2, "Thanks! Ticket SB-1 is open", 1),  # within it: the old ticket is reopened
+    ],
+)
+def test_a_closed_ticket_is_reopened_only_within_the_window(app, client, closed_hours_ago, reply, tickets):
     from datetime import UTC, datetime, timedelta
 
     post_signed(client, inbound_form(sid="SM1", body="first"))
     with app.app_context():
         t = db.session.get(Ticket, 1)
-        t.closed, t.closed_at = True, datetime.now(UTC) - timedelta(hours=100)
-        db.session.commit()
-    resp = post_signed(client, inbound_form(sid="SM2", body="new problem"))
-    assert reply_of(resp).startswith("Thanks! Ticket SB-2 is open")
-
-
-def test_a_ticket_closed_recently_is_reopened(app, client):
-    from datetime import UTC, datetime, timedelta
-
-    post_signed(client, inbound_form(sid="SM1", body="first"))
-    with app.app_context():
-        t = db.session.get(Ticket, 1)
-        t.closed, t.closed_at = True, datetime.now(UTC) - timedelta(hours=2)
+        t.closed, t.closed_at = True, datetime.now(UTC) - timedelta(hours=closed_hours_ago)
         db.session.commit()
     resp = post_signed(client, inbound_form(sid="SM2", body="it broke again"))
-    assert reply_of(resp).startswith("Thanks! Ticket SB-1 is open")
-    assert count(app, Ticket) == 1
+    assert reply_of(resp).startswith(reply)
+    assert count(app, Ticket) == tickets
 
 
 def test_a_repeated_message_sid_changes_nothing_and_gets_the_same_reply(app, client):
