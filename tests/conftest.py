@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,8 +48,19 @@ HAVE_PG = _postgres_answers()
 HAVE_REDIS = _redis_answers()
 if IN_CI and not (HAVE_PG and HAVE_REDIS):
     raise RuntimeError(f"CI needs Postgres ({PG_URL}: {HAVE_PG}) and Redis ({REDIS_URL}: {HAVE_REDIS})")
-if not HAVE_PG:
-    warnings.warn(f"Postgres at {PG_URL} does not answer: falling back to SQLite", stacklevel=1)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    db_line = (
+        f"database: Postgres at {PG_URL}"
+        if HAVE_PG
+        else f"database: SQLite (Postgres at {PG_URL} does not answer)"
+    )
+    redis_line = (
+        f"redis: {REDIS_URL}" if HAVE_REDIS else f"redis: none at {REDIS_URL}: tests that need it are skipped"
+    )
+    return [db_line, redis_line]
+
 
 needs_pg = pytest.mark.skipif(not HAVE_PG, reason="needs Postgres")
 needs_redis = pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
@@ -199,6 +209,17 @@ def jira():
     from supportbot.sandbox.jira import create_jira_standin
 
     served = JiraStandin(create_jira_standin())
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def sandbox():
+    from standins import Sandbox
+
+    from supportbot.sandbox.twilio import create_twilio_sandbox
+
+    served = Sandbox(create_twilio_sandbox(ACCOUNT_SID, AUTH_TOKEN))
     yield served
     served.close()
 

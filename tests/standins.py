@@ -47,6 +47,19 @@ class JiraStandin(ServedApp):
             return {k: dict(v) for k, v in self.state.issues.items()}
 
 
+class Sandbox(ServedApp):
+    """The Twilio sandbox served for a test."""
+
+    def control(self, **settings: Any) -> None:
+        requests.post(self.url + "/_control", json=settings, timeout=5).raise_for_status()
+
+    def messages(self) -> list[dict]:
+        return requests.get(self.url + "/_state", timeout=5).json()["messages"]
+
+    def callbacks(self) -> list[dict]:
+        return requests.get(self.url + "/_state", timeout=5).json()["callbacks"]
+
+
 def env_for(config: Mapping[str, Any]) -> dict[str, str]:
     """A test config as the environment a separate process (worker, gunicorn) reads."""
     env = {

@@ -8,35 +8,16 @@ import socket
 import pytest
 import requests
 import sqlalchemy as sa
-from conftest import ACCOUNT_SID, AUTH_TOKEN, HAVE_REDIS, inbound_form, jira_settings, post_signed
-from standins import ServedApp, Worker, wait_until
+from conftest import HAVE_REDIS, inbound_form, jira_settings, post_signed
+from standins import Worker, wait_until
 from test_tickets import run_jobs
 
 from supportbot.extensions import db
 from supportbot.models import ConsentEvent, Contact, Message, StatusCallback, Ticket
-from supportbot.sandbox.twilio import create_twilio_sandbox
 
 pytestmark = pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
 
 CUSTOMER = "+14155550123"
-
-
-class Sandbox(ServedApp):
-    def control(self, **settings) -> None:
-        requests.post(self.url + "/_control", json=settings, timeout=5).raise_for_status()
-
-    def messages(self) -> list[dict]:
-        return requests.get(self.url + "/_state", timeout=5).json()["messages"]
-
-    def callbacks(self) -> list[dict]:
-        return requests.get(self.url + "/_state", timeout=5).json()["callbacks"]
-
-
-@pytest.fixture
-def sandbox():
-    served = Sandbox(create_twilio_sandbox(ACCOUNT_SID, AUTH_TOKEN))
-    yield served
-    served.close()
 
 
 def free_port() -> int:
@@ -328,3 +309,27 @@ def test_status_callbacks_need_a_signature_and_are_all_kept(desk):
     assert post_signed(d.client, {"MessageSid": "SMx"}, path="/twilio/status", base=d.base).status_code == 400
     with d.app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(StatusCallback)) == 1
+
+
+def test_a_comment_on_an_issue_that_is_not_a_ticket_is_ignored(desk, jira):
+    d = desk()
+    d.open_ticket()
+    requests.post(
+        jira.url + "/rest/api/2/issue",
+        json={"fields": {"project": {"key": "SUP"}, "summary": "x"}},
+        timeout=5,
+    )
+    other = [k for k in jira.issues() if k != d.ticket().jira_key][0]
+    d.agent_says(other, "not for any customer")
+    d.settle(lambda: len(jira.state.webhooks_sent) >= 1, "the webhook")
+    run_jobs(d.app)
+    assert d.sandbox.messages() == [] and d.comments(other) == ["not for any customer"]
+
+
+def test_delivery_receipts_as_a_short_note(desk):
+    d = desk(DELIVERY_RECEIPTS="note")
+    key = d.open_ticket()
+    d.agent_says(key, "Noted?")
+    d.settle(
+        lambda: any(c.startswith("supportbot: delivered to ***0123 at ") for c in d.comments(key)), "the note"
+    )

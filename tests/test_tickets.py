@@ -57,6 +57,19 @@ def test_a_text_becomes_one_jira_issue(make_app, jira, redis_conn):
     assert [c for c in jira.state.calls if "search" in c[1]] == []
 
 
+def test_mms_media_is_fetched_with_twilio_credentials_and_attached(make_app, jira, sandbox, redis_conn):
+    from conftest import ACCOUNT_SID
+
+    app = make_app(**jira_settings(jira, JIRA_ATTACH_MEDIA=True), TWILIO_API_BASE_URL=sandbox.url)
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1"
+    form = inbound_form(body="", NumMedia="1", MediaUrl0=url, MediaContentType0="image/jpeg")
+    assert post_signed(app.test_client(), form).status_code == 200
+    run_jobs(app)
+    (issue,) = jira.issues().values()
+    assert issue["attachments"] == ["media-1.jpg"]
+    assert url in issue["description"]
+
+
 def test_follow_ups_become_comments_once_each(make_app, jira, redis_conn):
     app = make_app(**jira_settings(jira))
     client = app.test_client()

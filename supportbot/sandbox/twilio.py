@@ -249,6 +249,13 @@ def create_twilio_sandbox(  # noqa: C901 - small routes, one closure
             time.sleep(hang)  # the message is accepted; the answer never arrives in time
         return jsonify(message_json(msg)), 201
 
+    @app.get("/2010-04-01/Accounts/<account_sid>/Messages/<message_sid>/Media/<media_sid>")
+    def media(account_sid: str, message_sid: str, media_sid: str) -> Response:
+        """An MMS attachment of an inbound message; like Twilio, only with the account's credentials."""
+        if not _auth_ok(sandbox, account_sid):
+            return twilio_error(401, 20003, "Authenticate")
+        return Response(f"media {message_sid}/{media_sid}".encode(), mimetype="image/jpeg")
+
     @app.post("/_control")
     def control() -> Response:
         data = request.get_json()
