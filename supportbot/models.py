@@ -116,10 +116,6 @@ class Outbox(db.Model):
     enqueued_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
-    @property
-    def job_id(self) -> str:
-        return f"outbox-{self.id}"
-
 
 class Note(db.Model):
     """A comment supportbot put on a ticket: the whole help desk for local tickets,

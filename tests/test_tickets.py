@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -254,8 +255,6 @@ def test_429_with_retry_after_is_honoured(make_app, jira, redis_conn, workers):
     client = app.test_client()
     jira.control(fail_status=429, fail_count=1, retry_after=4, fail_paths="POST /rest/api/2/issue")
     workers(app)
-    import time
-
     sent = time.monotonic()
     text(client, "SM1", "slow down")
     wait_until(lambda: issues_made(app) == 1, 30, "the issue")
@@ -320,6 +319,33 @@ def test_redis_down_while_texts_arrive_loses_nothing(make_app, jira, workers, tm
         assert len(jira.issues()) == 5
     finally:
         private.stop()
+
+
+@pytest.mark.slow
+def test_a_hung_redis_delays_only_the_first_text(make_app, jira):
+    """Redis accepts the connection but never answers: one text waits out the timeout,
+    the next ones are answered at once and left to the relay."""
+    import socket
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # connections complete in the kernel; nothing ever reads them
+    try:
+        app = make_app(**jira_settings(jira, redis=f"redis://127.0.0.1:{silent.getsockname()[1]}/0"))
+        client = app.test_client()
+        t0 = time.monotonic()
+        text(client, "SMh0", "first", sender="+14155559000")
+        first = time.monotonic() - t0
+        t1 = time.monotonic()
+        for i in range(1, 4):
+            assert text(client, f"SMh{i}", f"more {i}", sender=f"+1415555{i:04d}").startswith("Thanks!")
+        rest = time.monotonic() - t1
+    finally:
+        silent.close()
+    assert first >= 4  # the Redis client's 5 s timeout, once
+    assert rest < 1.0
+    with app.app_context():
+        assert set(db.session.scalars(sa.select(Outbox.state)).all()) == {"pending"}  # nothing lost
 
 
 @pytest.mark.slow
