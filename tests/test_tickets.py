@@ -362,3 +362,22 @@ def test_a_worker_killed_mid_create_is_retried_without_a_duplicate(make_app, jir
     workers(app)
     wait_until(lambda: issues_made(app) == 1, 120, "the retried create", every=1)
     assert len(jira.issues()) == 1
+
+
+@pytest.mark.slow
+def test_sigterm_lets_the_current_job_finish_then_the_worker_exits(make_app, jira, redis_conn, workers):
+    import signal
+
+    app = make_app(**jira_settings(jira))
+    jira.control(latency=1.0)  # every Jira call takes 1 s (the timeout is 2 s): mid-flight when we ask
+    (worker,) = workers(app)
+    wait_until(
+        lambda: "Listening on" in worker.output() or "listening" in worker.output().lower(), 20, "worker up"
+    )
+    text(app.test_client(), "SM1", "finish me")
+    wait_until(lambda: ("POST", "/rest/api/2/issue") in jira.state.calls, 20, "the create to start")
+    import os
+
+    os.killpg(worker.proc.pid, signal.SIGTERM)
+    assert worker.proc.wait(timeout=20) == 0
+    assert issues_made(app) == 1 and len(jira.issues()) == 1  # finished, not abandoned
