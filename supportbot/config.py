@@ -111,6 +111,11 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "JIRA_ACK_TRANSITION": src.get("JIRA_ACK_TRANSITION") or None,
         "JIRA_ATTACH_MEDIA": _bool(src.get("JIRA_ATTACH_MEDIA"), False),
         "JIRA_TIMEOUT": _float("JIRA_TIMEOUT", src.get("JIRA_TIMEOUT"), 10.0),
+        # Jira's JQL search can lag behind a create: a retried create that does not find
+        # its issue waits this long after the earlier request before creating again
+        "JIRA_SEARCH_LAG_SECONDS": _float(
+            "JIRA_SEARCH_LAG_SECONDS", src.get("JIRA_SEARCH_LAG_SECONDS"), 30.0
+        ),
         # how a delivered reply shows on its ticket: a property on the Jira comment,
         # a short note, or nothing
         "DELIVERY_RECEIPTS": _choice(

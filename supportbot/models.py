@@ -40,6 +40,8 @@ class Ticket(db.Model):
     # pending -> created, or failed with the reason kept for operators
     create_state: Mapped[str] = mapped_column(sa.String(16), default="pending")
     create_error: Mapped[str | None] = mapped_column(sa.Text)
+    # when a create request last went to the help desk (its search may lag behind it)
+    create_sent_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     # Jira's timestamp (ms) of the event that set status: older events never undo newer ones
     status_at: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
     acked_by: Mapped[str | None] = mapped_column(sa.String(64))

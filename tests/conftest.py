@@ -231,6 +231,7 @@ def jira_settings(jira, redis: str | None = REDIS_URL, **over: object) -> dict[s
         "JIRA_API_TOKEN": "jira-token",
         "JIRA_WEBHOOK_SECRET": "jira-webhook-secret",
         "JIRA_TIMEOUT": 2,
+        "JIRA_SEARCH_LAG_SECONDS": 1,
         "REDIS_URL": redis,
         "OUTBOX_RELAY_AFTER_SECONDS": 1,
         "JOB_RETRY_INTERVALS": "1,1,1,2,2,3,3,5,5",

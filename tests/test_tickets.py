@@ -276,6 +276,24 @@ def test_a_create_that_times_out_after_jira_made_it_is_not_repeated(make_app, ji
 
 
 @pytest.mark.slow
+def test_a_retry_waits_for_a_lagging_search_index_instead_of_creating_twice(
+    make_app, jira, redis_conn, workers
+):
+    """Jira Cloud's search may not show an issue made seconds ago."""
+    app = make_app(**jira_settings(jira, JIRA_SEARCH_LAG_SECONDS=6))
+    client = app.test_client()
+    jira.control(
+        hang=3, hang_count=1, hang_after_work=True, fail_paths="POST /rest/api/2/issue", search_lag=4
+    )
+    workers(app)
+    text(client, "SM1", "index lag")
+    wait_until(lambda: issues_made(app) == 1, 40, "the issue")
+    assert len(jira.issues()) == 1
+    searches = [c for c in jira.state.calls if "search" in c[1]]
+    assert len(searches) >= 2  # the first retry did not find it, and waited
+
+
+@pytest.mark.slow
 def test_two_texts_of_one_contact_racing_give_one_issue_and_one_comment(make_app, jira, redis_conn, workers):
     app = make_app(**jira_settings(jira))
     workers(app, 2)

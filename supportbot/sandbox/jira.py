@@ -57,6 +57,7 @@ class State:
         self.hang = 0.0  # seconds to hang before answering
         self.hang_after_work = True  # the work is done, then the answer hangs
         self.hang_count = 0
+        self.search_lag = 0.0  # seconds before a new issue shows in JQL search, as in Jira Cloud
 
 
 def _status(name: str) -> dict[str, Any]:
@@ -198,8 +199,13 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
 
     def search(jql: str) -> list[dict[str, Any]]:
         m = LABEL_JQL.search(jql or "")
+        visible_before = time.time() - state.search_lag
         with state.lock:
-            found = [i for i in state.issues.values() if m is None or m.group(1) in i["labels"]]
+            found = [
+                i
+                for i in state.issues.values()
+                if (m is None or m.group(1) in i["labels"]) and i["created_at"] <= visible_before
+            ]
         return [issue_json(i) for i in found]
 
     @app.route("/rest/api/2/search/jql", methods=["GET", "POST"])
@@ -369,7 +375,15 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
         with state.lock:
             if data.get("reset_faults"):
                 state.reset_faults()
-            for name in ("latency", "fail_status", "fail_count", "fail_paths", "retry_after", "hang"):
+            for name in (
+                "latency",
+                "fail_status",
+                "fail_count",
+                "fail_paths",
+                "retry_after",
+                "hang",
+                "search_lag",
+            ):
                 if name in data:
                     setattr(state, name, data[name])
             if "hang_after_work" in data:

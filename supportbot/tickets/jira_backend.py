@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -14,7 +16,7 @@ from jira import JIRA, JIRAError
 
 from supportbot.extensions import db
 from supportbot.jobs.tasks import PermanentError, RetryLater, is_retry
-from supportbot.models import Note
+from supportbot.models import Note, Ticket
 from supportbot.tickets.backends import Created, NewIssue
 
 log = logging.getLogger(__name__)
@@ -45,10 +47,11 @@ def classify(exc: JIRAError) -> Exception:
 class JiraBackend:
     """Jira Cloud (email + API token) or Data Center (personal access token)."""
 
-    def __init__(self, client: JIRA, project: str, issue_type: str):
+    def __init__(self, client: JIRA, project: str, issue_type: str, search_lag: float = 30.0):
         self.client = client
         self.project = project
         self.issue_type = issue_type
+        self.search_lag = search_lag
         self._own: set[str] | None = None
 
     @classmethod
@@ -70,7 +73,9 @@ class JiraBackend:
         )
         # email + token means Cloud (enhanced JQL search); a PAT alone means Data Center
         client.deploymentType = "Cloud" if config["JIRA_USER"] else "Server"
-        return cls(client, config["JIRA_PROJECT_KEY"], config["JIRA_ISSUE_TYPE"])
+        return cls(
+            client, config["JIRA_PROJECT_KEY"], config["JIRA_ISSUE_TYPE"], config["JIRA_SEARCH_LAG_SECONDS"]
+        )
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -95,10 +100,12 @@ class JiraBackend:
     def create(self, issue: NewIssue) -> Created:
         # a first attempt creates at once; a later one first looks for what an
         # earlier attempt may have made (timed out, or its worker was killed)
-        existing = self.find(issue.labels[-1]) if is_retry() else None
-        if existing is not None:
-            log.info("ticket %s: found the issue %s an earlier attempt made", issue.ref, existing["key"])
-            return Created(existing["key"], _status_name(existing))
+        if is_retry():
+            existing = self.find(issue.labels[-1])
+            if existing is not None:
+                log.info("ticket %s: found the issue %s an earlier attempt made", issue.ref, existing["key"])
+                return Created(existing["key"], _status_name(existing))
+            self._wait_for_search_index(issue.ticket_id)
         fields = {
             "project": {"key": self.project},
             "summary": issue.summary,
@@ -106,10 +113,36 @@ class JiraBackend:
             "issuetype": {"name": self.issue_type},
             "labels": list(issue.labels),
         }
-        made = self._call(self.client.create_issue, fields=fields, prefetch=False)
+        self._mark_sent(issue.ticket_id, datetime.now(UTC))
+        try:
+            made = self._call(self.client.create_issue, fields=fields, prefetch=False)
+        except (PermanentError, RetryLater) as exc:
+            status = getattr(exc.__cause__, "status_code", None)
+            if status is not None and status < 500:
+                self._mark_sent(issue.ticket_id, None)  # Jira answered, and made nothing
+            raise
         for name, content in issue.attachments:
             self._call(self.client.add_attachment, made.key, io.BytesIO(content), name)
         return Created(made.key, "Open")
+
+    def _mark_sent(self, ticket_id: int, when: datetime | None) -> None:
+        db.session.execute(sa.update(Ticket).where(Ticket.id == ticket_id).values(create_sent_at=when))
+        db.session.commit()
+
+    def _wait_for_search_index(self, ticket_id: int) -> None:
+        """Jira's JQL search is eventually consistent: an issue made a moment ago may not
+        be found yet. Create again only once the earlier request is older than the lag."""
+        sent = db.session.scalar(sa.select(Ticket.create_sent_at).where(Ticket.id == ticket_id))
+        db.session.rollback()
+        if sent is None:
+            return
+        sent = sent if sent.tzinfo else sent.replace(tzinfo=UTC)
+        waited = (datetime.now(UTC) - sent).total_seconds()
+        if waited < self.search_lag:
+            remaining = max(1, math.ceil(self.search_lag - waited))
+            raise RetryLater(
+                f"not found by search yet; Jira's index may lag (waiting {remaining}s)", remaining
+            )
 
     def comment(self, ticket_id: int | None, key: str | None, body: str, dedupe: str) -> None:
         """Once per dedupe key: recorded here, and marked on the comment for a retry to find."""
