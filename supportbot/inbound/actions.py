@@ -15,17 +15,27 @@ from supportbot.extensions import db
 from supportbot.keywords import engine
 from supportbot.keywords.engine import Match, TicketArg
 from supportbot.keywords.schema import KeywordConfig
-from supportbot.models import Contact, Message, Outbox, Ticket
+from supportbot.models import Contact, Outbox, Ticket, utcnow
 
 DEFAULT_ACK_USAGE = "Text ACK and a ticket number, e.g. ACK SB-12."
 DEFAULT_STATUS_USAGE = "Text STATUS and your ticket number, e.g. STATUS SB-12."
 
 
 @dataclass
+class InboundMessage:
+    """The stored message as the actions see it; service.handle writes ticket_id back."""
+
+    id: int
+    sid: str
+    body: str
+    ticket_id: int | None = None
+
+
+@dataclass
 class Context:
     config: KeywordConfig
     match: Match
-    message: Message
+    message: InboundMessage
     contact: Contact
     raw: bytes
     twilio_replied: bool  # the request carried OptOutType: Twilio already answered
@@ -42,14 +52,16 @@ outbox_collector: ContextVar[list[tuple[int, str]] | None] = ContextVar("outbox_
 
 
 def add_outbox(kind: str, **payload: object) -> tuple[int, str]:
-    """Write work for after commit, in the caller's transaction."""
-    row = Outbox(kind=kind, payload=payload)
-    db.session.add(row)
-    db.session.flush()
+    """Write work for after commit, in the caller's transaction (one INSERT, no ORM flush)."""
+    outbox_id = db.session.execute(
+        sa.insert(Outbox)
+        .values(kind=kind, payload=payload, state="pending", attempts=0, created_at=utcnow())
+        .returning(Outbox.id)
+    ).scalar_one()
     collected = outbox_collector.get()
     if collected is not None:
-        collected.append((row.id, kind))
-    return row.id, kind
+        collected.append((outbox_id, kind))
+    return outbox_id, kind
 
 
 def _consent_reply(ctx: Context) -> str | None:
@@ -109,12 +121,17 @@ def ticket(ctx: Context) -> Outcome:
         # a follow-up to an open ticket gets no reply: one confirmation per ticket, not per text
         text = engine.render(ctx.match.route.reply, ctx.config, _fields(current)) if reopened else None
         return Outcome(text, ids)
-    new = Ticket(contact_id=ctx.contact.id, summary=_summary(ctx.message.body))
-    db.session.add(new)
-    db.session.flush()
-    ctx.message.ticket_id = new.id
-    ids = [add_outbox("create_ticket", ticket_id=new.id, message_id=ctx.message.id)]
-    text = engine.render(ctx.match.route.reply, ctx.config, _fields(new))
+    now = utcnow()
+    new_id = db.session.execute(
+        sa.insert(Ticket)
+        .values(contact_id=ctx.contact.id, summary=_summary(ctx.message.body), created_at=now, updated_at=now)
+        .returning(Ticket.id)
+    ).scalar_one()
+    ctx.message.ticket_id = new_id
+    ids = [add_outbox("create_ticket", ticket_id=new_id, message_id=ctx.message.id)]
+    text = engine.render(
+        ctx.match.route.reply, ctx.config, engine.ticket_fields(f"SB-{new_id}", None, "Open")
+    )
     return Outcome(text, ids)
 
 

@@ -86,7 +86,8 @@ def handle(
     sender = storable(normalise(form["From"]))
     body = storable(form.get("Body", ""))
     segments, encoding = _segments(form, body)
-    message = db.session.scalars(
+    media = storable_json(_media(form))
+    message_id = db.session.execute(
         _insert_ignore(
             Message,
             {
@@ -95,7 +96,7 @@ def handle(
                 "from_number": sender,
                 "to_number": storable(form.get("To", "")),
                 "body": body,
-                "media": storable_json(_media(form)),
+                "media": media,
                 "num_segments": segments,
                 "encoding": encoding,
                 "raw_form": storable_json([[k, v] for k, v in form.items(multi=True)]),
@@ -105,16 +106,16 @@ def handle(
                 "updated_at": utcnow(),
             },
             ["sid"],
-        ).returning(Message)
-    ).first()
-    if message is None:
+        ).returning(Message.id)
+    ).scalar()
+    if message_id is None:
         db.session.rollback()
         stored = db.session.execute(sa.select(Message.id, Message.reply).where(Message.sid == sid)).one()
         log.info("inbound duplicate sid=%s", sid)
         return InboundResult(stored.reply, stored.id, duplicate=True)
 
     contact = lock_contact(sender)
-    message.contact_id = contact.id
+    message = actions.InboundMessage(id=message_id, sid=sid, body=body)
     match = engine.route(config, body, form.get("OptOutType"))
     outcome = actions.apply(
         actions.Context(
@@ -126,20 +127,25 @@ def handle(
             twilio_replied=bool(form.get("OptOutType")),
         )
     )
-    message.route = match.route.action
-    message.reply = outcome.reply
-    message_id, media_count = message.id, len(message.media or [])
+    # one UPDATE with what routing decided (Core: no unit-of-work flush on the hot path)
+    db.session.execute(
+        sa.update(Message)
+        .where(Message.id == message_id)
+        .values(
+            contact_id=contact.id, ticket_id=message.ticket_id, route=match.route.action, reply=outcome.reply
+        )
+    )
     if not commit:
         db.session.rollback()
         return InboundResult(outcome.reply, message_id, duplicate=False)
-    db.session.commit()  # objects expire here: use only the values taken above
+    db.session.commit()
     log.info(
         "inbound sid=%s from=%s route=%s segments=%d media=%d outbox=%d",
         sid,
         mask(sender),
         match.route.action,
         segments,
-        media_count,
+        len(media),
         len(outcome.outbox),
     )
     return InboundResult(outcome.reply, message_id, duplicate=False, outbox=outcome.outbox)
