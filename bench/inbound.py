@@ -61,16 +61,7 @@ def main() -> None:
     url = load.fresh_database(DB)
     port_full, port_bare = load.free_port(), load.free_port()
     base_full, base_bare = f"http://127.0.0.1:{port_full}", f"http://127.0.0.1:{port_bare}"
-    env = {
-        "SUPPORTBOT_ENV": "production",
-        "DATABASE_URL": url,
-        "REDIS_URL": REDIS,
-        "SECRET_KEY": "bench",
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_FROM_NUMBER": "+15005550006",
-        "KEYWORDS_FILE": str(load.ROOT / "keywords.yaml"),
-    }
+    env = load.app_env(url, REDIS, TOKEN)
     import subprocess
 
     subprocess.run(

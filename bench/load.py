@@ -36,6 +36,22 @@ def fresh_database(name: str) -> str:
     return ADMIN_PG.rsplit("/", 1)[0] + "/" + name
 
 
+def app_env(
+    database_url: str, redis_url: str, token: str, account_sid: str = "AC" + "1" * 32
+) -> dict[str, str]:
+    """The production settings every benchmark runs supportbot with."""
+    return {
+        "SUPPORTBOT_ENV": "production",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "SECRET_KEY": "bench",
+        "TWILIO_ACCOUNT_SID": account_sid,
+        "TWILIO_AUTH_TOKEN": token,
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        "KEYWORDS_FILE": str(ROOT / "keywords.yaml"),
+    }
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

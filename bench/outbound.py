@@ -62,16 +62,9 @@ def main() -> None:
     conn = redis.Redis.from_url(REDIS)
     conn.flushdb()
     cfg = {
-        "SUPPORTBOT_ENV": "production",
-        "DATABASE_URL": load.fresh_database(DB),
-        "REDIS_URL": REDIS,
-        "SECRET_KEY": "bench",
-        "TWILIO_ACCOUNT_SID": SID,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_FROM_NUMBER": "+15005550006",
+        **load.app_env(load.fresh_database(DB), REDIS, TOKEN, SID),
         "TWILIO_API_BASE_URL": sandbox.url,
         "OUTBOUND_MPS": opts.mps,
-        "KEYWORDS_FILE": str(load.ROOT / "keywords.yaml"),
     }
     app = create_app({**cfg, "TESTING": True})
     logging.getLogger().setLevel(logging.WARNING)

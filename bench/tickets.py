@@ -38,15 +38,8 @@ BASE = "https://bot.example.com"
 
 def config(url: str, jira: JiraStandin, tmp: Path) -> dict[str, object]:
     return {
-        "SUPPORTBOT_ENV": "production",
-        "DATABASE_URL": url,
-        "REDIS_URL": REDIS,
-        "SECRET_KEY": "bench",
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": TOKEN,
-        "TWILIO_FROM_NUMBER": "+15005550006",
+        **load.app_env(url, REDIS, TOKEN),
         "PUBLIC_BASE_URL": BASE,
-        "KEYWORDS_FILE": str(load.ROOT / "keywords.yaml"),
         "JIRA_URL": jira.url,
         "JIRA_USER": "bot@example.com",
         "JIRA_API_TOKEN": "t",

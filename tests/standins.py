@@ -59,6 +59,9 @@ class Sandbox(ServedApp):
     def callbacks(self) -> list[dict]:
         return requests.get(self.url + "/_state", timeout=5).json()["callbacks"]
 
+    def refused(self) -> list[int]:
+        return requests.get(self.url + "/_state", timeout=5).json()["refused"]
+
 
 def env_for(config: Mapping[str, Any]) -> dict[str, str]:
     """A test config as the environment a separate process (worker, gunicorn) reads."""

@@ -212,6 +212,7 @@ def test_429_then_success(desk):
     d.settle(lambda: len(d.sandbox.messages()) == 1, "the SMS after two 429s")
     d.settle(lambda: d.messages()[0].status == "delivered", "delivery")
     assert len(d.messages()) == 1
+    assert d.sandbox.refused() == [20429, 20429]  # the two refusals really happened
 
 
 def test_a_read_timeout_is_may_have_been_sent_and_never_resent(desk):

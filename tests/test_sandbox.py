@@ -147,3 +147,9 @@ def test_the_rate_limit_is_shared_and_counts_segments(redis_conn):
     )  # another worker waits its turn
     assert a.reserve("+15005550006") == pytest.approx(4 * interval, abs=0.01)  # after three segments' worth
     assert a.reserve("+15005550007") == 0  # senders are independent
+
+
+def test_an_unknown_control_is_refused_by_name(sandbox, jira):
+    for url in (sandbox.url, jira.url):
+        resp = requests.post(url + "/_control", json={"throttle_nxt": 1}, timeout=5)
+        assert resp.status_code == 400 and resp.text.strip() == "unknown control throttle_nxt"

@@ -33,7 +33,8 @@ def run_jobs(app) -> None:
     """Everything queued, in this process (RQ's SimpleWorker), until the queues are empty."""
     with app.app_context():
         worker = SimpleWorker([queues.queue(n) for n in queues.QUEUES], connection=queues.redis())
-        worker.work(burst=True, logging_level="WARNING")
+        # with_scheduler in burst mode: due retries are enqueued first, synchronously
+        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
 
 
 def ticket(app, ticket_id=1) -> Ticket:

@@ -20,6 +20,8 @@ from typing import Any
 import requests
 from flask import Flask, Response, jsonify, request
 
+from supportbot.sandbox import apply_controls, unknown_controls
+
 STATUSES = {
     "To Do": "new",
     "In Progress": "indeterminate",
@@ -32,6 +34,7 @@ TRANSITIONS = [
     ("Done", "31", ("To Do", "In Progress"), "Done"),
     ("Reopen", "41", ("Done",), "To Do"),
 ]
+CONTROLS = ("latency", "fail_status", "fail_count", "fail_paths", "retry_after", "hang", "search_lag")
 LABEL_JQL = re.compile(r'labels\s*=\s*"?([\w.-]+)"?')
 
 
@@ -372,20 +375,22 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
     @app.post("/_control")
     def control() -> Response:
         data = request.get_json()
+        extra = (
+            "reset_faults",
+            "hang_after_work",
+            "hang_count",
+            "status",
+            "webhook_url",
+            "webhook_secret",
+            "service_desk",
+        )
+        refused = unknown_controls(data, (*CONTROLS, *extra))
+        if refused is not None:
+            return refused
         with state.lock:
             if data.get("reset_faults"):
                 state.reset_faults()
-            for name in (
-                "latency",
-                "fail_status",
-                "fail_count",
-                "fail_paths",
-                "retry_after",
-                "hang",
-                "search_lag",
-            ):
-                if name in data:
-                    setattr(state, name, data[name])
+            apply_controls(state, data, CONTROLS)
             if "hang_after_work" in data:
                 state.hang_after_work = bool(data["hang_after_work"])
             if "webhook_url" in data:

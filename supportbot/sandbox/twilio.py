@@ -32,6 +32,7 @@ from flask import Flask, Response, jsonify, request
 from twilio.request_validator import RequestValidator
 
 from supportbot.outbound.segments import count_segments
+from supportbot.sandbox import apply_controls, unknown_controls
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,17 @@ MAGIC_FROM = {
     "+15005550008": (21611, "This 'From' number has exceeded the maximum number of queued messages"),
 }
 DEFAULT_OUTCOMES = {"+15005550030": ("undelivered", 30003), "+15005550031": ("failed", 30008)}
+
+
+CONTROLS = (
+    "callback_delay",
+    "duplicate",
+    "shuffle",
+    "fail_next",
+    "throttle_next",
+    "hang_next",
+    "max_per_second",
+)
 
 
 def twilio_error(status: int, code: int, message: str) -> Response:
@@ -77,6 +89,7 @@ class Sandbox:
         self.shuffle = False
         self.fail_next = 0  # answer 500 to this many sends
         self.throttle_next = 0  # answer 429/20429 to this many sends
+        self.refused: list[int] = []  # error codes of the sends refused by the knobs above
         self.hang_next = 0.0  # hang this long (after accepting the message) on the next send
         self._due: list[tuple[float, int, str, dict[str, str]]] = []
         self._seq = itertools.count()
@@ -223,6 +236,7 @@ def create_twilio_sandbox(  # noqa: C901 - small routes, one closure
                 return twilio_error(500, 20500, "Internal Server Error")
             if sandbox.throttle_next > 0:
                 sandbox.throttle_next -= 1
+                sandbox.refused.append(20429)
                 return twilio_error(429, 20429, "Too Many Requests")
             if sandbox.over_rate(now):
                 return twilio_error(429, 20429, "Too Many Requests")
@@ -259,17 +273,11 @@ def create_twilio_sandbox(  # noqa: C901 - small routes, one closure
     @app.post("/_control")
     def control() -> Response:
         data = request.get_json()
+        refused = unknown_controls(data, (*CONTROLS, "outcomes"))
+        if refused is not None:
+            return refused
         with sandbox.lock:
-            for name in (
-                "callback_delay",
-                "duplicate",
-                "shuffle",
-                "fail_next",
-                "hang_next",
-                "max_per_second",
-            ):
-                if name in data:
-                    setattr(sandbox, name, data[name])
+            apply_controls(sandbox, data, CONTROLS)
             for number, outcome in (data.get("outcomes") or {}).items():
                 sandbox.outcomes[number] = (outcome[0], outcome[1])
         return jsonify({"ok": True})
@@ -278,6 +286,12 @@ def create_twilio_sandbox(  # noqa: C901 - small routes, one closure
     def state() -> Response:
         with sandbox.lock:
             messages = [{k: v for k, v in m.items() if k != "created"} for m in sandbox.messages]
-            return jsonify({"messages": messages, "callbacks": list(sandbox.callbacks_sent)})
+            return jsonify(
+                {
+                    "messages": messages,
+                    "callbacks": list(sandbox.callbacks_sent),
+                    "refused": list(sandbox.refused),
+                }
+            )
 
     return app
