@@ -115,7 +115,6 @@ class Outbox(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    enqueued_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
