@@ -62,10 +62,6 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [db_line, redis_line]
 
 
-needs_pg = pytest.mark.skipif(not HAVE_PG, reason="needs Postgres")
-needs_redis = pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
-
-
 def database_url(tmp_dir: Path) -> str:
     return PG_URL if HAVE_PG else f"sqlite:///{tmp_dir / 'test.db'}"
 

@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 import requests
 import sqlalchemy as sa
 from conftest import HAVE_REDIS, inbound_form, jira_settings, post_signed
-from standins import Worker, wait_until
+from standins import ServedApp, Worker, free_port, wait_until
 from test_tickets import run_jobs
 
 from supportbot.extensions import db
@@ -18,12 +16,6 @@ from supportbot.models import ConsentEvent, Contact, Message, StatusCallback, Ti
 pytestmark = pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
 
 CUSTOMER = "+14155550123"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Desk:
@@ -41,20 +33,15 @@ class Desk:
             **over,
         }
         self.app = make_app(**settings)
-        from werkzeug.serving import make_server
-
-        self.server = make_server("127.0.0.1", port, self.app, threaded=True)
-        import threading
-
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # the public URL is part of the config, so the port is chosen before the app exists
+        self.web = ServedApp(self.app, port)
         self.jira, self.sandbox = jira, sandbox
         jira.control(webhook_url=self.base + "/jira/webhook", webhook_secret="jira-webhook-secret")
         self.client = self.app.test_client()
         self.n = 0
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.web.close()
 
     def text(self, body: str, sender: str = CUSTOMER) -> None:
         self.n += 1
@@ -334,3 +321,18 @@ def test_delivery_receipts_as_a_short_note(desk):
     d.settle(
         lambda: any(c.startswith("supportbot: delivered to ***0123 at ") for c in d.comments(key)), "the note"
     )
+
+
+def test_queueing_the_same_reply_twice_gives_the_same_rows(app):
+    """Idempotent on the key (the Jira comment id), for one part and for several."""
+    from supportbot.outbound.pipeline import queue_sms
+
+    long_text = " ".join(f"word{i}" for i in range(500))
+    with app.app_context():
+        short = queue_sms(CUSTOMER, "hello", "jira-comment-1", None)
+        parts = queue_sms(CUSTOMER, long_text, "jira-comment-2", None)
+        db.session.commit()
+        assert queue_sms(CUSTOMER, "hello", "jira-comment-1", None) == short
+        assert queue_sms(CUSTOMER, long_text, "jira-comment-2", None) == parts
+        assert len(short) == 1 and len(parts) == 3
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 4

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 
 import requests
 from conftest import ACCOUNT_SID, AUTH_TOKEN
-from standins import BIN, ROOT, wait_until
+from standins import BIN, ROOT, free_port, wait_until
 
 
 def test_the_sandbox_command_serves_the_messages_api(tmp_path):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = {
         "PATH": str(BIN),
         "SUPPORTBOT_ENV": "development",

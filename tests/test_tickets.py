@@ -91,12 +91,17 @@ def test_follow_ups_become_comments_once_each(make_app, jira, redis_conn):
     ]
 
 
-def test_a_text_about_a_resolved_ticket_reopens_it(make_app, jira, redis_conn):
+def with_issue(make_app, jira, body: str):
+    """An app whose customer has texted once and whose Jira issue exists: (app, client, key)."""
     app = make_app(**jira_settings(jira))
     client = app.test_client()
-    text(client, "SM1", "broken")
+    text(client, "SM1", body)
     run_jobs(app)
-    key = ticket(app).jira_key
+    return app, client, ticket(app).jira_key
+
+
+def test_a_text_about_a_resolved_ticket_reopens_it(make_app, jira, redis_conn):
+    app, client, key = with_issue(make_app, jira, "broken")
     jira.control(status={key: "Done"})
     deliver_issue_event(client, key, "Done", "done", 1000)
     assert ticket(app).closed
@@ -164,11 +169,7 @@ def deliver_issue_event(client, key, status, category, timestamp, delivery=None,
 
 
 def test_issue_events_keep_status_current_for_status_replies(make_app, jira, redis_conn):
-    app = make_app(**jira_settings(jira))
-    client = app.test_client()
-    text(client, "SM1", "my phone is broken")
-    run_jobs(app)
-    key = ticket(app).jira_key
+    app, client, key = with_issue(make_app, jira, "my phone is broken")
     assert deliver_issue_event(client, key, "In Progress", "indeterminate", 2000, "d1").status_code == 204
     assert text(client, "SM2", "STATUS SB-1") == "Ticket SB-1 is In Progress."
     # an older event arriving late changes nothing; a repeated delivery neither

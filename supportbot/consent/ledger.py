@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from supportbot.consent.chain import FIELDS, GENESIS, first_broken, row_hash
+from supportbot.dbutil import advisory_xact_lock
 from supportbot.extensions import db
 from supportbot.models import ConsentEvent, Contact
 
@@ -20,13 +21,6 @@ def request_hash(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
-def _lock_chain() -> None:
-    # Postgres: appends from every process take turns until their commit, so the
-    # chain is linear. SQLite allows one writer at a time anyway.
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": LEDGER_LOCK})
-
-
 def append(
     contact: Contact,
     event: str,
@@ -36,7 +30,8 @@ def append(
     raw_request: bytes,
 ) -> ConsentEvent:
     """Record a consent change and apply it to the contact, in the caller's transaction."""
-    _lock_chain()
+    # appends from every process take turns until their commit, so the chain is linear
+    advisory_xact_lock(LEDGER_LOCK)
     prev = db.session.scalar(sa.select(ConsentEvent.hash).order_by(ConsentEvent.id.desc()).limit(1))
     now = datetime.now(UTC)
     row = ConsentEvent(

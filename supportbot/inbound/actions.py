@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from supportbot.extensions import db
 from supportbot.keywords import engine
 from supportbot.keywords.engine import Match, TicketArg
 from supportbot.keywords.schema import KeywordConfig
-from supportbot.models import Contact, Outbox, Ticket, utcnow
+from supportbot.models import Contact, Outbox, Ticket, as_utc, utcnow
 
 DEFAULT_ACK_USAGE = "Text ACK and a ticket number, e.g. ACK SB-12."
 DEFAULT_STATUS_USAGE = "Text STATUS and your ticket number, e.g. STATUS SB-12."
@@ -47,8 +48,19 @@ class Outcome:
     outbox: list[tuple[int, str]] = field(default_factory=list)  # (outbox id, kind)
 
 
-# rows added while a job runs, for the job to dispatch after its commit
+# rows added while a job or webhook runs, for it to dispatch after its commit
 outbox_collector: ContextVar[list[tuple[int, str]] | None] = ContextVar("outbox_collector", default=None)
+
+
+@contextmanager
+def collecting_outbox() -> Iterator[list[tuple[int, str]]]:
+    """Collect the (id, kind) of every outbox row added inside the block."""
+    work: list[tuple[int, str]] = []
+    token = outbox_collector.set(work)
+    try:
+        yield work
+    finally:
+        outbox_collector.reset(token)
 
 
 def add_outbox(kind: str, **payload: object) -> tuple[int, str]:
@@ -111,7 +123,7 @@ def ticket(ctx: Context) -> Outcome:
     ).first()
     joinable = current is not None and (
         not current.closed
-        or (current.closed_at is not None and _aware(current.closed_at) > datetime.now(UTC) - window)
+        or (current.closed_at is not None and as_utc(current.closed_at) > datetime.now(UTC) - window)
     )
     if joinable:
         assert current is not None  # noqa: S101 - for the type checker
@@ -133,11 +145,6 @@ def ticket(ctx: Context) -> Outcome:
         ctx.match.route.reply, ctx.config, engine.ticket_fields(f"SB-{new_id}", None, "Open")
     )
     return Outcome(text, ids)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _summary(body: str, words: int = 12) -> str:

@@ -6,9 +6,9 @@ import logging
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from werkzeug.datastructures import MultiDict
 
+from supportbot.dbutil import insert_for
 from supportbot.extensions import db
 from supportbot.inbound import actions
 from supportbot.keywords import engine
@@ -30,14 +30,12 @@ class InboundResult:
 
 
 def _insert_ignore(table: type, values: dict, index: list[str]) -> sa.Insert:
-    """INSERT ... ON CONFLICT DO NOTHING, which both Postgres and SQLite speak.
+    """INSERT ... ON CONFLICT DO NOTHING.
 
     On Postgres a conflicting insert waits for the other transaction's commit,
     so a retried webhook racing the first delivery sees its stored reply.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
+    return insert_for(table).values(**values).on_conflict_do_nothing(index_elements=index)
 
 
 def _media(form: MultiDict[str, str]) -> list[dict[str, str]]:
@@ -68,9 +66,7 @@ def lock_contact(phone: str) -> Contact:
 
     ON CONFLICT DO UPDATE takes the row lock and returns the row in one round trip.
     """
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Contact).values(phone=phone, opted_out=False, created_at=utcnow())
+    stmt = insert_for(Contact).values(phone=phone, opted_out=False, created_at=utcnow())
     stmt = stmt.on_conflict_do_update(index_elements=["phone"], set_={"phone": stmt.excluded.phone})
     return db.session.scalars(stmt.returning(Contact), execution_options={"populate_existing": True}).one()
 

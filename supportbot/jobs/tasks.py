@@ -7,6 +7,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from rq import get_current_job
@@ -46,7 +47,9 @@ class Kind:
     failed: Callable[..., None] | None = None
 
 
+@cache
 def kinds() -> dict[str, Kind]:
+    """The job kinds, built once per process (imported late: they import this module)."""
     from supportbot.outbound import jobs as outbound_jobs
     from supportbot.tickets import jobs as ticket_jobs
 
@@ -73,14 +76,13 @@ def execute(outbox_id: int) -> str:
     row.attempts += 1
     kind, payload, attempt = row.kind, dict(row.payload), row.attempts
     db.session.commit()
-    from supportbot.inbound.actions import outbox_collector
+    from supportbot.inbound.actions import collecting_outbox
 
     token = _attempt.set(attempt)
-    follow_ups: list[tuple[int, str]] = []
-    collector = outbox_collector.set(follow_ups)
     try:
-        # a handler leaves its writes uncommitted: they commit below with "done"
-        kinds()[kind].run(**payload)
+        with collecting_outbox() as follow_ups:
+            # a handler leaves its writes uncommitted: they commit below with "done"
+            kinds()[kind].run(**payload)
     except Exception as exc:
         db.session.rollback()
         final = isinstance(exc, PermanentError) or not _retries_left()
@@ -93,7 +95,6 @@ def execute(outbox_id: int) -> str:
         raise
     finally:
         _attempt.reset(token)
-        outbox_collector.reset(collector)
     row = db.session.get(Outbox, outbox_id)
     row.state = "done"
     row.done_at = datetime.now(UTC)
@@ -122,23 +123,19 @@ def _retries_left() -> bool:
 
 
 def record_failure(outbox_id: int, reason: str, final: bool) -> None:
-    from supportbot.inbound.actions import outbox_collector
+    from supportbot.inbound.actions import collecting_outbox
 
     row = db.session.get(Outbox, outbox_id)
     if row is None or row.state != "pending":
         db.session.rollback()
         return
     row.last_error = reason[:2000]
-    follow_ups: list[tuple[int, str]] = []
-    if final:
-        row.state = "failed"
-        kind = kinds().get(row.kind)
-        if kind is not None and kind.failed is not None:
-            token = outbox_collector.set(follow_ups)
-            try:
+    with collecting_outbox() as follow_ups:
+        if final:
+            row.state = "failed"
+            kind = kinds().get(row.kind)
+            if kind is not None and kind.failed is not None:
                 kind.failed(reason=reason, **row.payload)
-            finally:
-                outbox_collector.reset(token)
     db.session.commit()
     log.warning("outbox=%s %s failed%s: %s", outbox_id, row.kind, " for good" if final else "", reason[:200])
     if follow_ups:

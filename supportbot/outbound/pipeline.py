@@ -11,6 +11,7 @@ from flask import current_app, has_request_context, request
 from twilio.base.exceptions import TwilioRestException
 
 from supportbot.consent import ledger
+from supportbot.dbutil import advisory_xact_lock
 from supportbot.extensions import db
 from supportbot.inbound.actions import add_outbox
 from supportbot.inbound.service import lock_contact
@@ -68,11 +69,15 @@ def queue_sms(
 
     Idempotent on `key`: a second call with the same key returns the same rows.
     """
-    existing = db.session.scalars(
-        sa.select(Message.id).where(Message.idempotency_key.like(f"{key}#%")).order_by(Message.part)
-    ).all()
-    if existing:
-        return list(existing)
+    # exact keys, so that the unique index answers (a LIKE prefix would scan the table)
+    parts_known = db.session.scalar(sa.select(Message.parts).where(Message.idempotency_key == f"{key}#1"))
+    if parts_known is not None:
+        keys = [f"{key}#{i}" for i in range(1, parts_known + 1)]
+        return list(
+            db.session.scalars(
+                sa.select(Message.id).where(Message.idempotency_key.in_(keys)).order_by(Message.part)
+            )
+        )
     parts = split_parts(body)
     ids = []
     for i, part in enumerate(parts, 1):
@@ -213,11 +218,9 @@ def lock_sid(sid: str) -> None:
     """Serialise the send job's commit of a sid with callbacks for that sid.
 
     Without it a callback could arrive between the job reading stored callbacks
-    and committing the sid, and neither would see the other. SQLite has one
-    writer at a time anyway.
+    and committing the sid, and neither would see the other.
     """
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:sid))"), {"sid": sid})
+    advisory_xact_lock(sid)
 
 
 def apply_stored_callbacks(msg: Message) -> None:

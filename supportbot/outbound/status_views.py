@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, request
 
 from supportbot import jobs
 from supportbot.extensions import db
-from supportbot.inbound.actions import outbox_collector
+from supportbot.inbound.actions import collecting_outbox
 from supportbot.models import Message, StatusCallback
 from supportbot.outbound.pipeline import lock_sid, record_status
 from supportbot.signing import require_signed_twilio_form
@@ -38,9 +38,7 @@ def status_callback() -> Response:
     if len(sid) > 64 or len(status) > 32:
         abort(400, description="MessageSid or MessageStatus is too long")
     code = _int(form.get("ErrorCode"))
-    work: list[tuple[int, str]] = []
-    token = outbox_collector.set(work)
-    try:
+    with collecting_outbox() as work:
         lock_sid(sid)
         db.session.add(
             StatusCallback(
@@ -56,8 +54,6 @@ def status_callback() -> Response:
         if msg is not None:
             record_status(msg, status, code)
         db.session.commit()
-    finally:
-        outbox_collector.reset(token)
     jobs.dispatch(work)
     log.info("status sid=%s status=%s code=%s known=%s", sid, status, code or "-", msg is not None)
     return Response(status=204)

@@ -16,7 +16,7 @@ from jira import JIRA, JIRAError
 
 from supportbot.extensions import db
 from supportbot.jobs.tasks import PermanentError, RetryLater, is_retry
-from supportbot.models import Note, Ticket
+from supportbot.models import Note, Ticket, as_utc
 from supportbot.tickets.backends import Created, NewIssue
 
 log = logging.getLogger(__name__)
@@ -136,8 +136,7 @@ class JiraBackend:
         db.session.rollback()
         if sent is None:
             return
-        sent = sent if sent.tzinfo else sent.replace(tzinfo=UTC)
-        waited = (datetime.now(UTC) - sent).total_seconds()
+        waited = (datetime.now(UTC) - as_utc(sent)).total_seconds()
         if waited < self.search_lag:
             remaining = max(1, math.ceil(self.search_lag - waited))
             raise RetryLater(

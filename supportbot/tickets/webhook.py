@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, request
 
 from supportbot import jobs
 from supportbot.extensions import db
-from supportbot.inbound.actions import add_outbox, outbox_collector
+from supportbot.inbound.actions import add_outbox, collecting_outbox
 from supportbot.models import Note, Ticket, WebhookDelivery
 from supportbot.signing import jira_signature_ok
 from supportbot.tickets.payloads import author_ids, comment_text, is_public, status_of
@@ -70,21 +70,18 @@ def jira_webhook() -> Response:
         request.headers.get("X-Atlassian-Webhook-Identifier")
         or hashlib.sha256(request.get_data()).hexdigest()
     )
-    work: list[tuple[int, str]] = []
-    token = outbox_collector.set(work)
-    try:
-        if not first_delivery(delivery[:200], event[:64]):
-            db.session.rollback()
-            return Response(status=204)
-        handler = HANDLERS.get(event)
-        if handler is not None:
-            handler(payload)
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()  # the same delivery, racing itself: the other one handles it
-        work.clear()
-    finally:
-        outbox_collector.reset(token)
+    with collecting_outbox() as work:
+        try:
+            if not first_delivery(delivery[:200], event[:64]):
+                db.session.rollback()
+                return Response(status=204)
+            handler = HANDLERS.get(event)
+            if handler is not None:
+                handler(payload)
+            db.session.commit()
+        except sa.exc.IntegrityError:
+            db.session.rollback()  # the same delivery, racing itself: the other one handles it
+            work.clear()
     jobs.dispatch(work)
     log.info("jira webhook %s delivery=%s", event or "-", delivery[:40])
     return Response(status=204)
