@@ -133,7 +133,8 @@ class Note(db.Model):
     ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id"), index=True)
     body: Mapped[str] = mapped_column(sa.Text)
     dedupe_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    remote_id: Mapped[str | None] = mapped_column(sa.String(64))  # the Jira comment id
+    # the Jira comment id; every comment webhook looks it up (is the comment our own?)
+    remote_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
