@@ -24,12 +24,14 @@ def test_upgrade_from_empty_matches_the_models(backend, tmp_path):
         if not HAVE_PG:
             pytest.skip("needs Postgres")
         # a database of its own, so that the shared test schema is left alone
+        # (named after the test database, so that two checkouts' suites never share it)
+        name = PG_URL.rsplit("/", 1)[1] + "_migrations"
         admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(sa.text("DROP DATABASE IF EXISTS supportbot_migrations"))
-            conn.execute(sa.text("CREATE DATABASE supportbot_migrations"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(sa.text(f"CREATE DATABASE {name}"))
         admin.dispose()
-        url = PG_URL.rsplit("/", 1)[0] + "/supportbot_migrations"
+        url = PG_URL.rsplit("/", 1)[0] + "/" + name
     else:
         url = f"sqlite:///{tmp_path / 'm.db'}"
     app = create_app(base_config(tmp_path, DATABASE_URL=url))
