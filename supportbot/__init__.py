@@ -21,9 +21,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment, or from test_config alone (tests never touch os.environ)."""
     app = Flask(__name__, instance_relative_config=True)
     if test_config is None:
-        from dotenv import load_dotenv
-
-        load_dotenv(".env", override=False)
+        settings.read_dotenv(".env")
     app.config.from_mapping(settings.load(test_config))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 

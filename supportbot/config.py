@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from typing import Any
+
+from dotenv import dotenv_values
+
+log = logging.getLogger(__name__)
 
 PRODUCTION = "production"
 DEVELOPMENT = "development"
@@ -38,12 +43,27 @@ def _float(name: str, raw: Any, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
-def _bool(raw: Any, default: bool) -> bool:
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def _bool(name: str, raw: Any, default: bool) -> bool:
+    """A yes/no setting; a value we do not know is refused, never read as False."""
     if raw is None or raw == "":
         return default
     if isinstance(raw, bool):
         return raw
-    return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+    word = str(raw).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _names(raw: Any) -> frozenset[str]:
+    """A comma-separated list of names (Jira groups, account ids), blanks dropped."""
+    return frozenset(part.strip() for part in str(raw or "").split(",") if part.strip())
 
 
 # about 3.5 hours of retries with growing gaps
@@ -83,15 +103,18 @@ def _database_url(raw: str | None) -> str:
 def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Build the app config from the environment, or from a test mapping alone."""
     src: Mapping[str, Any] = test_config if test_config is not None else os.environ
-    env = src.get("SUPPORTBOT_ENV") or PRODUCTION
-    if env not in (PRODUCTION, DEVELOPMENT):
-        raise ConfigError(f"SUPPORTBOT_ENV must be production or development, got {env!r}")
+    env = mode(src)
     dev = env == DEVELOPMENT
 
     cfg: dict[str, Any] = {
         "SUPPORTBOT_ENV": env,
-        "TESTING": bool(src.get("TESTING", False)),
+        # only a test's own mapping can say it is a test: an environment variable
+        # named TESTING must never switch the production checks off
+        "TESTING": test_config is not None and test_config.get("TESTING") is True,
         "SQLALCHEMY_DATABASE_URI": _database_url(src.get("DATABASE_URL")),
+        # statement parameters hold numbers and message bodies: keep them out of every
+        # error message, log line, traceback and stored error
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "REDIS_URL": src.get("REDIS_URL") or None,
         "PUBLIC_BASE_URL": (src.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", src.get("TRUSTED_PROXIES"), 0),
@@ -107,9 +130,19 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "JIRA_PROJECT_KEY": src.get("JIRA_PROJECT_KEY") or "SUP",
         "JIRA_ISSUE_TYPE": src.get("JIRA_ISSUE_TYPE") or "Task",
         "JIRA_WEBHOOK_SECRET": src.get("JIRA_WEBHOOK_SECRET") or None,
+        # accepted as ?token= where Jira cannot sign; off unless set, and never the HMAC secret
+        "JIRA_WEBHOOK_TOKEN": src.get("JIRA_WEBHOOK_TOKEN") or None,
+        # who may cause an SMS from Jira: members of these groups, or these accounts
+        # (account ids on Cloud; user names or keys on Data Center)
+        "JIRA_AGENT_GROUPS": _names(src.get("JIRA_AGENT_GROUPS")),
+        "JIRA_AGENT_ACCOUNTS": _names(src.get("JIRA_AGENT_ACCOUNTS")),
+        # how long a looked-up group membership is trusted before Jira is asked again
+        "JIRA_AGENT_CACHE_SECONDS": _float(
+            "JIRA_AGENT_CACHE_SECONDS", src.get("JIRA_AGENT_CACHE_SECONDS"), 300.0
+        ),
         "JIRA_REOPEN_TRANSITION": src.get("JIRA_REOPEN_TRANSITION") or "Reopen",
         "JIRA_ACK_TRANSITION": src.get("JIRA_ACK_TRANSITION") or None,
-        "JIRA_ATTACH_MEDIA": _bool(src.get("JIRA_ATTACH_MEDIA"), False),
+        "JIRA_ATTACH_MEDIA": _bool("JIRA_ATTACH_MEDIA", src.get("JIRA_ATTACH_MEDIA"), False),
         "JIRA_TIMEOUT": _float("JIRA_TIMEOUT", src.get("JIRA_TIMEOUT"), 10.0),
         # Jira's JQL search can lag behind a create: a retried create that does not find
         # its issue waits this long after the earlier request before creating again
@@ -139,7 +172,7 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "JOB_RETRY_INTERVALS": _intervals(src.get("JOB_RETRY_INTERVALS")),
         # how often a worker cleans RQ's registries, which retries jobs of killed workers
         "WORKER_MAINTENANCE_SECONDS": _int(
-            "WORKER_MAINTENANCE_SECONDS", src.get("WORKER_MAINTENANCE_SECONDS"), 30
+            "WORKER_MAINTENANCE_SECONDS", src.get("WORKER_MAINTENANCE_SECONDS"), 15
         ),
         # Twilio's own limit for a webhook body is far below this; see DESIGN.md
         "MAX_CONTENT_LENGTH": 64 * 1024,
@@ -155,10 +188,39 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     return cfg
 
 
+def read_dotenv(path: str) -> None:
+    """Development reads .env under the real environment; production never does.
+
+    The mode comes from the real environment alone: a stray .env saying
+    development must not mount the sandbox on a production host.
+    """
+    if mode(os.environ) != DEVELOPMENT:
+        return
+    for name, value in dotenv_values(path).items():
+        if name == "SUPPORTBOT_ENV":
+            continue
+        if value is not None:
+            os.environ.setdefault(name, value)
+
+
+def mode(src: Mapping[str, Any]) -> str:
+    env = src.get("SUPPORTBOT_ENV") or PRODUCTION
+    if env not in (PRODUCTION, DEVELOPMENT):
+        raise ConfigError(f"SUPPORTBOT_ENV must be production or development, got {env!r}")
+    return str(env)
+
+
+# the published development values: a production deployment that uses one is open to anyone
+DEV_VALUES = {"TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN, "SECRET_KEY": DEV_SECRET_KEY}
+
+
 def check_required(cfg: Mapping[str, Any]) -> None:
     """Outside development a missing required setting stops start-up, naming it."""
     if cfg["SUPPORTBOT_ENV"] != PRODUCTION or cfg["TESTING"]:
         return
+    for name, dev_value in DEV_VALUES.items():
+        if cfg[name] == dev_value:
+            raise ConfigError(f"{name} is the published development value; set a secret of your own")
     required = [
         ("SECRET_KEY", cfg["SECRET_KEY"]),
         ("TWILIO_ACCOUNT_SID", cfg["TWILIO_ACCOUNT_SID"]),
@@ -170,8 +232,16 @@ def check_required(cfg: Mapping[str, Any]) -> None:
         ("REDIS_URL", cfg["REDIS_URL"]),
         ("DATABASE_URL", cfg["DATABASE_URL_SET"]),
     ]
+    # without either, the signed URL would be rebuilt from whatever Host the caller sends
+    required.append(("PUBLIC_BASE_URL or TRUSTED_PROXIES", cfg["PUBLIC_BASE_URL"] or cfg["TRUSTED_PROXIES"]))
     if cfg["JIRA_URL"]:
         required.append(("JIRA_WEBHOOK_SECRET", cfg["JIRA_WEBHOOK_SECRET"]))
+        required.append(
+            (
+                "JIRA_AGENT_GROUPS or JIRA_AGENT_ACCOUNTS",
+                cfg["JIRA_AGENT_GROUPS"] or cfg["JIRA_AGENT_ACCOUNTS"],
+            )
+        )
     for name, value in required:
         if not value:
             raise ConfigError(f"{name} is required in production")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
 
@@ -35,3 +37,13 @@ def mask(value: str | None) -> str:
     if not value:
         return "-"
     return "***" + value[-4:]
+
+
+# a + followed by 8 to 15 digits, optionally split by spaces, dots or dashes: what an
+# E.164 number looks like inside free text (an error message, a traceback)
+_NUMBER_IN_TEXT = re.compile(r"\+\d(?:[ .-]?\d){7,14}")
+
+
+def mask_numbers(text: str) -> str:
+    """Every phone number inside a text, masked to its last four digits."""
+    return _NUMBER_IN_TEXT.sub(lambda m: mask(re.sub(r"\D", "", m.group())), text)

@@ -13,9 +13,14 @@ def public_url(request: Request) -> str:
     """The URL the caller signed: the public origin, the path, the raw query string.
 
     request.url would decode %27 and friends and break the signature, so the
-    query string is taken as received.
+    query string is taken as received. PUBLIC_BASE_URL is the public URL of the
+    app's root, path prefix included; without it (production allows that only
+    behind TRUSTED_PROXIES) the origin and prefix come from X-Forwarded-Proto,
+    -Host and -Prefix through ProxyFix.
     """
-    base = current_app.config["PUBLIC_BASE_URL"] or f"{request.scheme}://{request.host}"
+    base = current_app.config["PUBLIC_BASE_URL"] or (
+        f"{request.scheme}://{request.host}{request.script_root}"
+    )
     url = base + request.path
     if request.query_string:
         url += "?" + request.query_string.decode("latin-1")
@@ -44,16 +49,20 @@ def require_signed_twilio_form() -> None:
 
 
 def jira_signature_ok(request: Request) -> bool:
-    """X-Hub-Signature: sha256=<hex HMAC of the raw body>, or ?token= as a fallback."""
+    """X-Hub-Signature: sha256=<hex HMAC of the raw body>, or ?token= when JIRA_WEBHOOK_TOKEN is set."""
     secret = current_app.config["JIRA_WEBHOOK_SECRET"]
-    if not secret:
-        return False
     header = request.headers.get("X-Hub-Signature", "")
     if header:
+        if not secret:
+            return False
         algo, _, given = header.partition("=")
         if algo.lower() != "sha256":
             return False
         expected = hmac.new(secret.encode(), request.get_data(), hashlib.sha256).hexdigest()
-        return hmac.compare_digest(expected, given.strip().lower())
-    token = request.args.get("token", "")
-    return bool(token) and hmac.compare_digest(token.encode(), secret.encode())
+        # bytes on both sides: a non-ASCII header is simply a mismatch
+        return hmac.compare_digest(expected.encode(), given.strip().lower().encode("utf-8", "replace"))
+    token = current_app.config["JIRA_WEBHOOK_TOKEN"]
+    given_token = request.args.get("token", "")
+    return bool(token and given_token) and hmac.compare_digest(
+        given_token.encode("utf-8", "replace"), token.encode()
+    )

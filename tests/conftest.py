@@ -226,6 +226,7 @@ def jira_settings(jira, redis: str | None = REDIS_URL, **over: object) -> dict[s
         "JIRA_USER": "bot@example.com",
         "JIRA_API_TOKEN": "jira-token",
         "JIRA_WEBHOOK_SECRET": "jira-webhook-secret",
+        "JIRA_AGENT_GROUPS": "support-agents",
         "JIRA_TIMEOUT": 2,
         "JIRA_SEARCH_LAG_SECONDS": 1,
         "REDIS_URL": redis,

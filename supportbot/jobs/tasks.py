@@ -14,12 +14,26 @@ from rq import get_current_job
 
 from supportbot.extensions import db
 from supportbot.models import Outbox
+from supportbot.phone import mask_numbers
 
 log = logging.getLogger(__name__)
 
 
 class PermanentError(Exception):
     """Retrying cannot fix this (bad configuration, a final Twilio error): fail now."""
+
+
+class JobFailed(Exception):
+    """What a failed job raises to RQ: the reason alone, masked, with no chained cause.
+
+    RQ keeps the traceback of what a job raises in Redis; the original exception's
+    text may quote a number (a Twilio error) and stays in our own log instead.
+    """
+
+
+def describe(exc: BaseException) -> str:
+    """A failure as stored (outbox.last_error) and shown: its kind and text, numbers masked."""
+    return mask_numbers(f"{exc.__class__.__name__}: {exc}")[:2000]
 
 
 class RetryLater(Exception):
@@ -91,8 +105,11 @@ def execute(outbox_id: int) -> str:
             job.retries_left = 0  # the worker reads this to decide on a retry
         elif job is not None and isinstance(exc, RetryLater) and exc.seconds and job.retries_left:
             _wait_at_least(job, exc.seconds)
-        record_failure(outbox_id, f"{exc.__class__.__name__}: {exc}", final)
-        raise
+        reason = describe(exc)
+        if not isinstance(exc, RetryLater | PermanentError):
+            log.warning("outbox=%s %s raised unexpectedly", outbox_id, kind, exc_info=True)
+        record_failure(outbox_id, reason, final)
+        raise JobFailed(reason) from None
     finally:
         _attempt.reset(token)
     row = db.session.get(Outbox, outbox_id)
@@ -129,7 +146,8 @@ def record_failure(outbox_id: int, reason: str, final: bool) -> None:
     if row is None or row.state != "pending":
         db.session.rollback()
         return
-    row.last_error = reason[:2000]
+    reason = mask_numbers(reason)[:2000]
+    row.last_error = reason
     with collecting_outbox() as follow_ups:
         if final:
             row.state = "failed"

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-RETRY, FINAL, OPTED_OUT = "retry", "final", "opted_out"
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+RETRY, FINAL, OPTED_OUT, MAYBE_SENT = "retry", "final", "opted_out", "maybe_sent"
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,26 @@ def lookup(code: int | None, http_status: int | None = None) -> ErrorInfo:
     if code in _TABLE:
         meaning, action = _TABLE[code]
         return ErrorInfo(code, meaning, action)
-    if http_status is not None and (http_status >= 500 or http_status == 429):
-        return ErrorInfo(code or 0, f"Twilio answered {http_status}", RETRY)
+    if http_status == 429:
+        return ErrorInfo(code or 0, "Twilio answered 429: too many requests", RETRY)
+    if http_status is not None and http_status >= 500:
+        # Twilio failed while handling the request: it may have queued the message first
+        return ErrorInfo(code or 0, f"Twilio answered {http_status}", MAYBE_SENT)
     return ErrorInfo(code or 0, f"Twilio error {code or http_status}", FINAL)
+
+
+def reached_nobody(exc: requests.RequestException) -> bool:
+    """True only when a request provably never reached Twilio: no connection was made.
+
+    A connection refused, a name that does not resolve and a connect timeout are
+    safe to retry. Anything after the connection opened (a dropped connection, a
+    read timeout) may have been received and acted on.
+    """
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.ConnectionError):
+        return False
+    cause = exc.args[0] if exc.args else None
+    # requests wraps urllib3's MaxRetryError, whose reason says which step failed
+    reason = getattr(cause, "reason", cause)
+    return isinstance(reason, NewConnectionError | ConnectTimeoutError)

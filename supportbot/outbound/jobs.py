@@ -12,6 +12,7 @@ from supportbot.models import Contact, Message, Ticket
 from supportbot.outbound import delivery
 from supportbot.outbound.pipeline import queue_sms, send_one
 from supportbot.phone import mask, normalise
+from supportbot.tickets import agents
 from supportbot.tickets.backends import backend
 
 log = logging.getLogger(__name__)
@@ -30,13 +31,34 @@ def _directed(text: str) -> tuple[str | None, str]:
     return None, rest
 
 
+def agent_rule() -> agents.AgentRule:
+    cfg = current_app.config
+    return agents.AgentRule(groups=cfg["JIRA_AGENT_GROUPS"], accounts=cfg["JIRA_AGENT_ACCOUNTS"])
+
+
 def agent_reply(
-    key: str, comment_id: str, text: str, authors: list[str], directed: bool, ticket_id: int | None
+    key: str,
+    comment_id: str,
+    text: str,
+    authors: list[str],
+    directed: bool,
+    ticket_id: int | None,
+    author: dict[str, str] | None = None,
 ) -> None:
     """An agent's comment becomes SMS parts to the ticket's contact, sent in order, once."""
     desk = backend()
     if set(authors) & desk.own_ids():
         return  # the bot's own comment: never echoed back to the customer
+    why = agents.refusal(author or {}, agent_rule(), desk.groups_of)
+    if why is not None:
+        log.warning("jira comment %s on %s refused: %s", comment_id, key, why)
+        _note(
+            ticket_id,
+            key,
+            f"comment {comment_id} was not sent by SMS: {why}. Only agents' comments reach customers",
+            f"refused-{comment_id}",
+        )
+        return
     body = text
     if directed:
         number, body = _directed(text)

@@ -111,7 +111,7 @@ def sender() -> str:
 def callback_url() -> str | None:
     base = current_app.config["PUBLIC_BASE_URL"]
     if not base and has_request_context():
-        base = request.host_url.rstrip("/")
+        base = request.url_root.rstrip("/")
     if not base:
         log.warning("PUBLIC_BASE_URL is not set: sending without a StatusCallback (no delivery receipts)")
         return None
@@ -140,7 +140,7 @@ def send_one(message_id: int) -> None:
         return  # sent already, or settled for good
     if msg.status == "sending_api":
         # an earlier attempt's request may have reached Twilio: never blindly resend
-        _settle(msg, "unknown", None, "may have been sent: the send was interrupted; it was not repeated")
+        _maybe_sent(msg, "the send was interrupted")
         return
     who = mask(msg.to_number)
     if not is_e164(msg.to_number):
@@ -174,14 +174,14 @@ def _call_twilio(msg: Message) -> None:
     except TwilioRestException as exc:
         _twilio_error(msg, exc)
         return
-    except requests.ReadTimeout:
-        _settle(msg, "unknown", None, "may have been sent: Twilio did not answer in time; it was not resent")
-        return
     except requests.RequestException as exc:
-        # the request never reached Twilio (refused, DNS, connect timeout): safe to retry
-        msg.status = "pending"
-        db.session.commit()
-        raise RetryLater(f"Twilio unreachable ({exc.__class__.__name__})") from exc
+        if errors.reached_nobody(exc):
+            msg.status = "pending"
+            db.session.commit()
+            raise RetryLater(f"Twilio unreachable ({exc.__class__.__name__})") from exc
+        why = "Twilio did not answer in time" if isinstance(exc, requests.Timeout) else "the connection broke"
+        _maybe_sent(msg, f"{why} ({exc.__class__.__name__})")
+        return
     msg.sid = sent.sid
     msg.status = delivery.advance("sending_api", sent.status or "queued")
     lock_sid(msg.sid)
@@ -199,10 +199,25 @@ def _twilio_error(msg: Message, exc: TwilioRestException) -> None:
         msg.status = "pending"
         db.session.commit()
         raise RetryLater(f"Twilio {info.code}: {info.meaning}") from exc
+    if info.action == errors.MAYBE_SENT:
+        _maybe_sent(msg, info.meaning)
+        return
     if info.action == errors.OPTED_OUT:
         contact = lock_contact(msg.to_number)
         ledger.append(contact, "opt_out", "carrier", None, None, f"twilio-error-21610:{msg.id}".encode())
     _settle(msg, "failed", info.code, f"not sent to {mask(msg.to_number)}: error {info.code}, {info.meaning}")
+
+
+def _maybe_sent(msg: Message, why: str) -> None:
+    """The request may have reached Twilio: never resent automatically; the agent decides."""
+    _settle(
+        msg,
+        "unknown",
+        None,
+        f"SMS to {mask(msg.to_number)} may have been sent: {why}. It was not resent, so that the"
+        " customer never gets it twice. Check the message log in the Twilio console (or ask the"
+        " customer); if it did not arrive, post the reply again",
+    )
 
 
 def _settle(msg: Message, status: str, code: int | None, note: str) -> None:

@@ -49,6 +49,12 @@ class State:
         self.webhook_secret = ""
         self.service_desk = False
         self.webhooks_sent: list[dict[str, Any]] = []
+        # Jira users and their groups: an agent, and a service-desk portal customer
+        self.users: dict[str, list[str]] = {
+            "agent-alice": ["support-agents", "jira-software-users"],
+            "customer-carol": ["jira-servicedesk-customers"],
+            "supportbot": ["jira-software-users"],
+        }
         self.reset_faults()
 
     def reset_faults(self) -> None:
@@ -85,7 +91,7 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
                 "description": issue["description"],
                 "labels": issue["labels"],
                 "status": _status(issue["status"]),
-                "project": {"key": project},
+                "project": {"key": issue.get("project", project)},
                 "issuetype": {"name": issue["issuetype"]},
                 "attachment": [{"filename": a} for a in issue["attachments"]],
             },
@@ -247,6 +253,10 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
                 "properties": data.get("properties", []),
                 "visibility": data.get("visibility"),
             }
+            # as Jira Service Management: this property makes a comment internal
+            for prop in c["properties"]:
+                if prop.get("key") == "sd.public.comment" and (prop.get("value") or {}).get("internal"):
+                    c["jsdPublic"] = False
             issue["comments"].append(c)
         fire_comment_webhook(issue, c)
         return jsonify(comment_json(issue, c)), 201
@@ -261,7 +271,9 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
             "issue": {
                 "id": issue["id"],
                 "key": issue["key"],
-                "fields": {"project": {"key": project, "projectTypeKey": state_project_type()}},
+                "fields": {
+                    "project": {"key": issue.get("project", project), "projectTypeKey": state_project_type()}
+                },
             },
             "comment": {
                 **comment_json(issue, c),
@@ -289,6 +301,40 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
 
     def state_project_type() -> str:
         return "service_desk" if state.service_desk else "software"
+
+    @app.get("/rest/api/2/user")
+    def user() -> Response | tuple[Response, int]:
+        """A user by accountId (Cloud) or username (Data Center), with expand=groups."""
+        name = request.args.get("accountId") or request.args.get("username") or ""
+        if name not in state.users:
+            return jsonify({"errorMessages": [f"The user named '{name}' does not exist"]}), 404
+        body: dict[str, Any] = {"accountId": name, "name": name, "key": name, "displayName": name}
+        if "groups" in request.args.get("expand", ""):
+            groups = [{"name": g} for g in state.users[name]]
+            body["groups"] = {"size": len(groups), "items": groups}
+        return jsonify(body)
+
+    @app.post("/_issue")
+    def foreign_issue() -> tuple[Response, int]:
+        """An issue made in Jira's UI, in any project: {project, summary?}."""
+        data = request.get_json()
+        with state.lock:
+            state.counter += 1
+            key = f"{data['project']}-{state.counter}"
+            state.issues[key] = {
+                "id": str(10000 + state.counter),
+                "key": key,
+                "project": data["project"],
+                "summary": data.get("summary", ""),
+                "description": "",
+                "labels": [],
+                "issuetype": "Task",
+                "status": "To Do",
+                "comments": [],
+                "attachments": [],
+                "created_at": time.time(),
+            }
+        return jsonify({"key": key}), 201
 
     @app.get("/rest/api/2/myself")
     def myself() -> Response:

@@ -233,6 +233,7 @@ def create_twilio_sandbox(  # noqa: C901 - small routes, one closure
         with sandbox.lock:
             if sandbox.fail_next > 0:
                 sandbox.fail_next -= 1
+                sandbox.refused.append(20500)
                 return twilio_error(500, 20500, "Internal Server Error")
             if sandbox.throttle_next > 0:
                 sandbox.throttle_next -= 1

@@ -44,6 +44,9 @@ class Backend(Protocol):
     def mark_delivered(self, key: str | None, comment_id: str, info: dict) -> None:
         """Show on the agent's comment that it reached the customer."""
 
+    def groups_of(self, user: str) -> frozenset[str]:
+        """The help-desk groups a user belongs to; raises when the help desk cannot say."""
+
 
 class LocalBackend:
     """Tickets kept in our own database: the default when JIRA_URL is unset."""
@@ -64,6 +67,9 @@ class LocalBackend:
 
     def mark_delivered(self, key: str | None, comment_id: str, info: dict) -> None:
         return None  # the message row's status is the local record
+
+    def groups_of(self, user: str) -> frozenset[str]:
+        return frozenset()  # no help-desk users: agents reply from the admin console
 
 
 def backend() -> Backend:

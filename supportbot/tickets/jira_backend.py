@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import math
+import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -47,12 +48,21 @@ def classify(exc: JIRAError) -> Exception:
 class JiraBackend:
     """Jira Cloud (email + API token) or Data Center (personal access token)."""
 
-    def __init__(self, client: JIRA, project: str, issue_type: str, search_lag: float = 30.0):
+    def __init__(
+        self,
+        client: JIRA,
+        project: str,
+        issue_type: str,
+        search_lag: float = 30.0,
+        groups_ttl: float = 300.0,
+    ):
         self.client = client
         self.project = project
         self.issue_type = issue_type
         self.search_lag = search_lag
         self._own: set[str] | None = None
+        self.groups_ttl = groups_ttl
+        self._groups: dict[str, tuple[float, frozenset[str]]] = {}  # user -> (expires, groups)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> JiraBackend:
@@ -74,7 +84,11 @@ class JiraBackend:
         # email + token means Cloud (enhanced JQL search); a PAT alone means Data Center
         client.deploymentType = "Cloud" if config["JIRA_USER"] else "Server"
         return cls(
-            client, config["JIRA_PROJECT_KEY"], config["JIRA_ISSUE_TYPE"], config["JIRA_SEARCH_LAG_SECONDS"]
+            client,
+            config["JIRA_PROJECT_KEY"],
+            config["JIRA_ISSUE_TYPE"],
+            config["JIRA_SEARCH_LAG_SECONDS"],
+            config["JIRA_AGENT_CACHE_SECONDS"],
         )
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -157,7 +171,14 @@ class JiraBackend:
     def _post_comment(self, key: str | None, body: str, dedupe: str) -> str:
         # JIRA.add_comment cannot set comment properties; the REST API takes them on
         # create, so post through the client's own session (its auth, its errors)
-        data = {"body": body, "properties": [{"key": "supportbot", "value": {"dedupe": dedupe}}]}
+        data = {
+            "body": body,
+            "properties": [
+                {"key": "supportbot", "value": {"dedupe": dedupe}},
+                # on a service desk, supportbot's notes are for agents, never the customer portal
+                {"key": "sd.public.comment", "value": {"internal": True}},
+            ],
+        }
         resp = self.client._session.post(self.client._get_url(f"issue/{key}/comment"), data=json.dumps(data))
         return str(resp.json()["id"])
 
@@ -176,6 +197,27 @@ class JiraBackend:
             me = self._call(self.client.myself)
             self._own = {str(me[k]) for k in ("accountId", "name", "key", "emailAddress") if me.get(k)}
         return self._own
+
+    def groups_of(self, user: str) -> frozenset[str]:
+        """The user's Jira groups, remembered for groups_ttl seconds; a user Jira does not
+        know has none. Any other failure raises (the job retries)."""
+        now = time.monotonic()
+        cached = self._groups.get(user)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        try:
+            found = self.client.user(user, expand="groups")
+        except JIRAError as exc:
+            if exc.status_code != 404:
+                raise classify(exc) from exc
+            groups: frozenset[str] = frozenset()
+        except requests.RequestException as exc:
+            raise RetryLater(f"Jira unreachable ({exc.__class__.__name__})", None) from exc
+        else:
+            items = (found.raw.get("groups") or {}).get("items") or []
+            groups = frozenset(str(g.get("name")) for g in items if isinstance(g, dict) and g.get("name"))
+        self._groups[user] = (now + self.groups_ttl, groups)
+        return groups
 
     def mark_delivered(self, key: str | None, comment_id: str, info: dict) -> None:
         # no jira-library call sets a comment property; the REST API does, so use its session

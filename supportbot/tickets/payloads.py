@@ -61,6 +61,20 @@ def author_ids(comment: dict[str, Any]) -> set[str]:
     return {str(author[k]) for k in ("accountId", "name", "key", "emailAddress") if author.get(k)}
 
 
+def author_identity(comment: dict[str, Any]) -> dict[str, str]:
+    """The comment's author as Jira names users: accountId on Cloud, name and key on Data Center."""
+    author = comment.get("author")
+    if not isinstance(author, dict):
+        return {}
+    return {k: str(author[k]) for k in ("accountId", "name", "key") if isinstance(author.get(k), str | int)}
+
+
+def in_project(key: str, project: str) -> bool:
+    """Whether an issue key (PROJ-123) belongs to the project."""
+    prefix, _, number = key.rpartition("-")
+    return prefix == project and number.isdigit()
+
+
 DONE = "done"  # Jira's statusCategory key for resolved statuses
 
 

@@ -16,7 +16,14 @@ from supportbot.extensions import db
 from supportbot.inbound.actions import add_outbox, collecting_outbox
 from supportbot.models import Note, Ticket, WebhookDelivery
 from supportbot.signing import jira_signature_ok
-from supportbot.tickets.payloads import author_ids, comment_text, is_public, status_of
+from supportbot.tickets.payloads import (
+    author_identity,
+    author_ids,
+    comment_text,
+    in_project,
+    is_public,
+    status_of,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("jira_webhook", __name__)
@@ -104,12 +111,19 @@ def apply_comment_event(payload: dict[str, Any]) -> None:
     ticket_id = db.session.scalar(sa.select(Ticket.id).where(Ticket.jira_key == key))
     if not directed and (ticket_id is None or not is_public(comment, issue)):
         return  # internal, or not a supportbot ticket
+    if directed and not in_project(str(key), current_app.config["JIRA_PROJECT_KEY"]):
+        # /sms from any other project could text any customer: refused, and no note
+        # goes to an issue that is not ours
+        log.warning("jira comment %s on %s refused: /sms outside the support project", comment_id, key)
+        return
+    # whether the author is an agent is asked of Jira by the job: the web never calls Jira
     add_outbox(
         "agent_reply",
         key=key,
         comment_id=comment_id,
         text=text,
         authors=sorted(author_ids(comment)),
+        author=author_identity(comment),
         directed=directed,
         ticket_id=ticket_id,
     )
