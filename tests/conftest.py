@@ -235,3 +235,20 @@ def jira_settings(jira, redis: str | None = REDIS_URL, **over: object) -> dict[s
     }
     cfg.update(over)
     return cfg
+
+
+@pytest.fixture
+def desk(make_app, jira, sandbox, redis_conn):
+    """Build the whole system for a test: the web app on HTTP, wired to the stand-ins."""
+    from test_outbound import Desk
+
+    made = []
+
+    def build(**over):
+        d = Desk(make_app, jira, sandbox, **over)
+        made.append(d)
+        return d
+
+    yield build
+    for d in made:
+        d.close()

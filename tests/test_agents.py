@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 from conftest import HAVE_REDIS
-from test_outbound import CUSTOMER, desk  # noqa: F401 - the fixture
+from test_outbound import CUSTOMER
 from test_tickets import run_jobs
 
 from supportbot.tickets.agents import AgentRule, refusal

@@ -9,7 +9,6 @@ import threading
 import pytest
 from conftest import HAVE_REDIS
 from standins import ServedApp, free_port
-from test_outbound import desk  # noqa: F401 - the fixture
 from test_tickets import run_jobs
 
 from supportbot.sandbox.twilio import create_twilio_sandbox

@@ -89,20 +89,6 @@ class Desk:
             return rows
 
 
-@pytest.fixture
-def desk(make_app, jira, sandbox, redis_conn):
-    made = []
-
-    def build(**over):
-        d = Desk(make_app, jira, sandbox, **over)
-        made.append(d)
-        return d
-
-    yield build
-    for d in made:
-        d.close()
-
-
 @pytest.mark.slow
 def test_an_agents_public_comment_reaches_the_customer_and_shows_as_delivered(desk, tmp_path):
     """The whole path with a real worker process."""
