@@ -39,11 +39,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
 
     from supportbot import cli, errors, health, jobs, sandbox
+    from supportbot.consent import ledger
     from supportbot.inbound import views as inbound_views
     from supportbot.outbound import status_views
     from supportbot.tickets import webhook as jira_webhook
 
     errors.init_app(app)
+    ledger.init_app(app)
     jobs.init_app(app)
     health.init_app(app)
     cli.init_app(app)

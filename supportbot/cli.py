@@ -16,7 +16,7 @@ from supportbot.consent import ledger
 from supportbot.extensions import db
 from supportbot.keywords.schema import KeywordConfigError, load
 from supportbot.models import Outbox, Ticket
-from supportbot.phone import normalise
+from supportbot.phone import mask, normalise
 
 keywords_cli = AppGroup("keywords", help="Validate and try the keyword configuration.")
 consent_cli = AppGroup("consent", help="The consent ledger.")
@@ -81,14 +81,38 @@ def consent_export(number: str | None) -> None:
 
 
 @consent_cli.command("verify")
-def consent_verify() -> None:
-    """Check the hash chain; exit 1 naming the first broken row."""
-    broken = ledger.verify()
-    count = db.session.scalar(sa.text("SELECT count(*) FROM consent_events"))
+@click.option(
+    "--checkpoint", "kept", help="ROWS:HASH from `consent checkpoint`: prove the ledger still holds it."
+)
+def consent_verify(kept: str | None) -> None:
+    """Check the hash chain and the contacts' cached flags; exit 1 naming each problem."""
+    try:
+        point = ledger.Checkpoint.parse(kept) if kept else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--checkpoint") from None
+    broken = ledger.verify(point)
+    disagreeing = ledger.disagreeing_contacts()
     if broken:
         click.echo(f"consent ledger broken at row {broken[0]}: {broken[1]}", err=True)
+    for contact_id, phone, flag in disagreeing:
+        said = "opted in" if flag is False else "opted out"
+        click.echo(
+            f"contact {contact_id} ({mask(phone)}) is marked {said} but the ledger says otherwise;"
+            " sends follow the ledger",
+            err=True,
+        )
+    if broken or disagreeing:
         sys.exit(1)
-    click.echo(f"consent ledger ok: {count} rows, chain intact")
+    now = ledger.checkpoint()
+    extra = f", holds checkpoint {point.rows}:{point.head[:12]}…" if point else ""
+    click.echo(f"consent ledger ok: {now.rows} rows, chain intact{extra}")
+
+
+@consent_cli.command("checkpoint")
+def consent_checkpoint() -> None:
+    """Print rows=N head=HASH: keep it outside the database, verify with --checkpoint N:HASH."""
+    point = ledger.checkpoint()
+    click.echo(f"rows={point.rows} head={point.head}")
 
 
 @tickets_cli.command("failed")

@@ -97,7 +97,9 @@ class ConsentEvent(db.Model):
 
     __tablename__ = "consent_events"
     id: Mapped[int] = mapped_column(primary_key=True)
-    phone: Mapped[str] = mapped_column(sa.String(64), index=True)
+    # the row's position in the chain (1, 2, ...): what a checkpoint's rows=N names
+    seq: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
+    phone: Mapped[str] = mapped_column(sa.String(64))
     event: Mapped[str] = mapped_column(sa.String(16))  # opt_out | opt_in
     source: Mapped[str] = mapped_column(sa.String(16))  # keyword | twilio | carrier
     keyword: Mapped[str | None] = mapped_column(sa.String(64))
@@ -107,6 +109,8 @@ class ConsentEvent(db.Model):
     recorded_at: Mapped[str] = mapped_column(sa.String(40))
     prev_hash: Mapped[str] = mapped_column(sa.String(64))
     hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # the send-time consent check reads the newest event of one number
+    __table_args__ = (sa.Index("ix_consent_events_phone_id", "phone", "id"),)
 
 
 class Outbox(db.Model):

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import HAVE_PG, inbound_form, post_signed
 
-from supportbot.consent import chain
+from supportbot.consent import chain, ledger
 from supportbot.extensions import db
 from supportbot.models import ConsentEvent
 
@@ -136,3 +136,92 @@ def test_the_ledger_keeps_the_request_hash(app, client):
 
         raw = db.session.scalar(sa.select(Message.raw_body))
     assert event.request_hash == hashlib.sha256(raw).hexdigest()
+
+
+@pytest.mark.skipif(not HAVE_PG, reason="the append-only triggers are Postgres's")
+def test_postgres_refuses_truncate_on_the_ledger(app, client):
+    consent_texts(client, 2)
+    with app.app_context():
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            db.session.execute(sa.text("TRUNCATE consent_events"))
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ConsentEvent)) == 2
+
+
+def checkpoint(runner) -> str:
+    out = runner.invoke(args=["consent", "checkpoint"]).output.strip()
+    rows, head = out.split()
+    assert rows.startswith("rows=") and head.startswith("head=")
+    return f"{rows[5:]}:{head[5:]}"
+
+
+@pytest.mark.parametrize(
+    "cut",
+    [
+        "DELETE FROM consent_events WHERE id = (SELECT max(id) FROM consent_events)",
+        "TRUNCATE consent_events",
+    ],
+)
+def test_a_cut_tail_passes_the_chain_but_not_a_kept_checkpoint(app, client, runner, cut):
+    consent_texts(client)
+    kept = checkpoint(runner)
+    assert kept.startswith("6:")
+    assert runner.invoke(args=["consent", "verify", "--checkpoint", kept]).exit_code == 0
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(sa.text("SET LOCAL session_replication_role = replica"))  # every trigger off
+        db.session.execute(
+            sa.text(cut if db.engine.dialect.name == "postgresql" else "DELETE FROM consent_events")
+        )
+        db.session.commit()
+    with app.app_context():
+        assert ledger.verify() is None  # what is left is a whole chain...
+    result = runner.invoke(args=["consent", "verify", "--checkpoint", kept])
+    assert result.exit_code == 1 and "cut short" in result.output  # ...but not the one we kept
+
+
+def test_a_rewritten_ledger_fails_a_kept_checkpoint(app, client, runner):
+    consent_texts(client, 2)
+    kept = checkpoint(runner)
+    rows, head = kept.split(":")
+    result = runner.invoke(args=["consent", "verify", "--checkpoint", f"{rows}:{'0' * 64}"])
+    assert result.exit_code == 1 and "does not carry the checkpoint's hash" in result.output
+    bad = runner.invoke(args=["consent", "verify", "--checkpoint", "two:abc"])
+    assert bad.exit_code == 2 and "ROWS:HASH" in bad.output
+
+
+def test_every_append_publishes_a_checkpoint_after_commit(app, client, runner, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="supportbot.consent.ledger")
+    consent_texts(client, 2)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("consent checkpoint")]
+    rows, head = checkpoint(runner).split(":")
+    assert lines[-1] == f"consent checkpoint rows={rows} head={head}" and len(lines) == 2
+    caplog.clear()
+    runner.invoke(args=["keywords", "try", "STOP", "--from", "+14155550123"])  # rolled back
+    assert not [r for r in caplog.records if r.getMessage().startswith("consent checkpoint")]
+
+
+def test_a_flag_changed_outside_the_ledger_never_reenables_sending(app, client, runner):
+    """UPDATE contacts SET opted_out = false on a number that texted STOP."""
+    from supportbot.outbound.pipeline import queue_sms, send_one
+
+    post_signed(client, inbound_form(sid="SMstop", body="STOP"))
+    with app.app_context():
+        db.session.execute(sa.text("UPDATE contacts SET opted_out = false"))
+        db.session.commit()
+    result = runner.invoke(args=["consent", "verify"])
+    assert result.exit_code == 1 and "marked opted in but the ledger says otherwise" in result.output
+    assert "+14155550123" not in result.output
+    with app.app_context():
+        (message_id,) = queue_sms("+14155550123", "we miss you", key="tamper-test", ticket_id=None)
+        db.session.commit()
+        send_one(message_id)
+        db.session.commit()
+        from supportbot.models import Message
+
+        assert db.session.get(Message, message_id).status == "blocked"
+    # and the bot does not answer the number's next text either
+    resp = post_signed(client, inbound_form(sid="SMafter", body="HOURS"))
+    assert "<Message>" not in resp.get_data(as_text=True)

@@ -96,3 +96,49 @@ def test_forwarded_headers_are_ignored_without_trusted_proxies(make_app):
         client.post(PATH, data=form, headers=forwarded(form, "https://public.example.org")).status_code == 403
     )
     assert client.post(PATH, data=form, headers=forwarded(form, "http://localhost")).status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_forwarded_prefix_is_part_of_the_signed_url(make_app):
+    client = make_app(PUBLIC_BASE_URL=None, TRUSTED_PROXIES=1).test_client()
+    form = inbound_form()
+    signed = "https://public.example.org/support" + PATH
+    headers = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "public.example.org",
+        "X-Forwarded-Prefix": "/support",
+        "X-Twilio-Signature": sign(signed, form),
+    }
+    assert client.post(PATH, data=form, headers=headers).status_code == 200
+    without_prefix = {**headers, "X-Twilio-Signature": sign("https://public.example.org" + PATH, form)}
+    assert client.post(PATH, data=form, headers=without_prefix).status_code == 403
+
+
+def test_a_public_base_url_with_a_path_is_the_signed_prefix(make_app):
+    client = make_app(PUBLIC_BASE_URL="https://public.example.org/support/").test_client()
+    form = inbound_form()
+    signed = {"X-Twilio-Signature": sign("https://public.example.org/support" + PATH, form)}
+    assert client.post(PATH, data=form, headers=signed).status_code == 200
+
+
+def test_a_request_signed_for_another_host_is_refused_in_production(make_app):
+    """Without PUBLIC_BASE_URL production would trust the Host header; it refuses to start instead."""
+    from supportbot.config import ConfigError, load
+
+    env = {
+        "SECRET_KEY": "s",
+        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+        "TWILIO_AUTH_TOKEN": "t",
+        "TWILIO_FROM_NUMBER": "+15005550006",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "DATABASE_URL": "postgresql://x/y",
+    }
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL or TRUSTED_PROXIES is required"):
+        load(env)
+    assert load({**env, "TRUSTED_PROXIES": "1"})["TRUSTED_PROXIES"] == 1
+    client = make_app(PUBLIC_BASE_URL="https://bot.example.com").test_client()
+    form = inbound_form()
+    other_app = {
+        "Host": "other-app.example.com",
+        "X-Twilio-Signature": sign("http://other-app.example.com" + PATH, form),
+    }
+    assert client.post(PATH, data=form, headers=other_app).status_code == 403

@@ -17,7 +17,7 @@ from supportbot.inbound.actions import add_outbox
 from supportbot.inbound.service import lock_contact
 from supportbot.jobs import queues
 from supportbot.jobs.tasks import RetryLater
-from supportbot.models import Contact, Message, StatusCallback
+from supportbot.models import Message, StatusCallback
 from supportbot.outbound import delivery, errors, twilio_client
 from supportbot.outbound.ratelimit import RateLimited, SenderRate
 from supportbot.outbound.segments import count_segments
@@ -146,8 +146,8 @@ def send_one(message_id: int) -> None:
     if not is_e164(msg.to_number):
         _settle(msg, "failed", None, f"not sent: {who} is not a valid E.164 number")
         return
-    contact = db.session.scalars(sa.select(Contact).where(Contact.phone == msg.to_number)).first()
-    if contact is not None and contact.opted_out:
+    # the ledger decides, not a flag that could be changed outside the chain
+    if ledger.opted_out(msg.to_number):
         _settle(msg, "blocked", None, f"not sent: {who} has opted out (texted STOP)")
         return
     if current_app.config["REDIS_URL"]:
