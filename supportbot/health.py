@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -11,6 +12,7 @@ from supportbot.extensions import db
 from supportbot.jobs import queues
 from supportbot.models import Ticket
 
+log = logging.getLogger(__name__)
 bp = Blueprint("health", __name__)
 
 
@@ -20,27 +22,28 @@ def healthz() -> Response:
     return Response("ok\n", content_type="text/plain")
 
 
-def readiness_problems() -> list[str]:
+def readiness_problems() -> list[tuple[str, str]]:
+    """(component, detail) for each dependency that does not answer."""
     problems = []
     try:
         db.session.execute(sa.text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001 - any failure means not ready; say which
-        problems.append(f"database: {exc.__class__.__name__}")
+        problems.append(("database", exc.__class__.__name__))
     finally:
         db.session.rollback()
     if current_app.config["REDIS_URL"]:
         try:
             queues.redis().ping()
         except Exception as exc:  # noqa: BLE001
-            problems.append(f"redis: {exc.__class__.__name__}")
+            problems.append(("redis", exc.__class__.__name__))
     store = current_app.extensions["keywords"]
     store.get()
     if store.error:
-        problems.append(f"keywords refused: {store.error}")
+        problems.append(("keywords", f"refused: {store.error}"))
     return problems
 
 
-def configuration_errors() -> list[str]:
+def configuration_errors() -> list[tuple[str, str]]:
     """Help-desk errors that retrying cannot fix, seen in the last hour (newest first)."""
     since = datetime.now(UTC) - timedelta(hours=1)
     rows = db.session.execute(
@@ -51,21 +54,33 @@ def configuration_errors() -> list[str]:
         .limit(1)
     ).all()
     db.session.rollback()
-    return [f"configuration error (SB-{i}): {e.split('configuration: ', 1)[1][:300]}" for i, e in rows]
+    return [(f"help desk configuration (SB-{i})", e.split("configuration: ", 1)[1][:300]) for i, e in rows]
+
+
+def _report(found: list[tuple[str, str]]) -> None:
+    """Details go to the log (once per change), never to the public answer."""
+    seen = current_app.extensions.get("readiness_reported")
+    if found != seen:
+        current_app.extensions["readiness_reported"] = found
+        for component, detail in found:
+            log.warning("readyz: %s: %s", component, detail)
 
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """200 when the database, Redis and the keyword file are good; 503 naming what is not.
+    """200 when the database, Redis and the keyword configuration are good; 503 naming what is not.
 
-    Help-desk configuration errors are shown but do not make the process unready:
-    texts are still stored and answered, and taking the web out of rotation would
-    lose them.
+    The answer names components only: paths, parse errors and the help desk's own
+    words are logged and shown to signed-in admins, not to whoever asks. Help-desk
+    configuration errors do not make the process unready: texts are still stored
+    and answered, and taking the web out of rotation would lose them.
     """
     problems = readiness_problems()
+    _report(problems + configuration_errors() if not problems else problems)
     if problems:
-        return Response("\n".join(problems) + "\n", status=503, content_type="text/plain")
-    lines = ["ready", *configuration_errors()]
+        lines = [f"{component}: not ready (see the logs)" for component, _ in problems]
+        return Response("\n".join(lines) + "\n", status=503, content_type="text/plain")
+    lines = ["ready", *(f"{component}: failing (see the logs)" for component, _ in configuration_errors())]
     return Response("\n".join(lines) + "\n", content_type="text/plain")
 
 

@@ -19,11 +19,13 @@ log = logging.getLogger(__name__)
 bp = Blueprint("status", __name__)
 
 
-def _int(value: str | None) -> int | None:
+def _error_code(value: str | None) -> int | None:
+    """Twilio's error codes are five digits; anything else is kept only in raw_form."""
     try:
-        return int(value) if value else None
+        code = int(value) if value else None
     except ValueError:
         return None
+    return code if code is not None and 0 < code < 1_000_000 else None
 
 
 @bp.post("/twilio/status")
@@ -37,7 +39,7 @@ def status_callback() -> Response:
         abort(400, description="missing form field " + ("MessageSid" if not sid else "MessageStatus"))
     if len(sid) > 64 or len(status) > 32:
         abort(400, description="MessageSid or MessageStatus is too long")
-    code = _int(form.get("ErrorCode"))
+    code = _error_code(form.get("ErrorCode"))
     with collecting_outbox() as work:
         lock_sid(sid)
         db.session.add(

@@ -21,26 +21,32 @@ def comment_text(body: Any) -> str:
     return "\n".join(lines).strip()
 
 
-def _walk(node: Any, out: list[str]) -> None:
+# deeper than any document Jira's editor makes; bounds the recursion on hostile input
+MAX_DEPTH = 64
+
+
+def _walk(node: Any, out: list[str], depth: int = 0) -> None:
+    if depth > MAX_DEPTH:
+        return
     if isinstance(node, list):
         for child in node:
-            _walk(child, out)
+            _walk(child, out, depth + 1)
         return
     if not isinstance(node, dict):
         return
     kind = node.get("type")
-    attrs = node.get("attrs") or {}
+    attrs = node.get("attrs") if isinstance(node.get("attrs"), dict) else {}
     if kind == "text":
-        out.append(node.get("text", ""))
+        out.append(str(node.get("text", "")))
     elif kind == "hardBreak":
         out.append("\n")
     elif kind in ("mention", "emoji", "status"):
-        out.append(attrs.get("text") or attrs.get("shortName") or "")
+        out.append(str(attrs.get("text") or attrs.get("shortName") or ""))
     elif kind in ("inlineCard", "blockCard"):
-        out.append(attrs.get("url", ""))
+        out.append(str(attrs.get("url", "")))
     elif kind == "listItem":
         out.append("- ")
-    _walk(node.get("content") or [], out)
+    _walk(node.get("content") or [], out, depth + 1)
     if kind in BLOCKS and not (out and out[-1].endswith("\n")):
         out.append("\n")
 
@@ -83,3 +89,49 @@ def status_of(fields: dict[str, Any]) -> tuple[str, bool]:
     status = fields.get("status") or {}
     category = (status.get("statusCategory") or {}).get("key")
     return status.get("name") or "Open", category == DONE
+
+
+MAX_ID_LENGTH = 64  # issue keys and comment ids are far shorter; our columns hold 64
+MAX_TIMESTAMP = 2**53  # milliseconds; far past any real date, and within a BIGINT
+
+# (path, the types allowed there) for every field the webhook reads; None means absent
+_SHAPE: tuple[tuple[tuple[str, ...], tuple[type, ...]], ...] = (
+    (("webhookEvent",), (str,)),
+    (("issue",), (dict,)),
+    (("issue", "key"), (str,)),
+    (("issue", "fields"), (dict,)),
+    (("issue", "fields", "status"), (dict,)),
+    (("issue", "fields", "status", "name"), (str,)),
+    (("issue", "fields", "status", "statusCategory"), (dict,)),
+    (("issue", "fields", "project"), (dict,)),
+    (("comment",), (dict,)),
+    (("comment", "id"), (str, int)),
+    (("comment", "body"), (str, dict, list)),
+    (("comment", "author"), (dict,)),
+    (("comment", "jsdPublic"), (bool,)),
+)
+
+
+def shape_problem(payload: dict[str, Any]) -> str | None:
+    """Why a Jira payload cannot be read as Jira sends it, or None. Pure."""
+    stamp = payload.get("timestamp")
+    if stamp is not None and (
+        isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 <= stamp < MAX_TIMESTAMP
+    ):
+        return "timestamp must be a whole number of milliseconds"
+    for path, types in _SHAPE:
+        node: Any = payload
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is not None and (
+            not isinstance(node, types) or (bool not in types and isinstance(node, bool))
+        ):
+            names = " or ".join(
+                "object" if t is dict else "array" if t is list else t.__name__ for t in types
+            )
+            return f"{'.'.join(path)} must be {'an' if names[0] in 'aeiou' else 'a'} {names}"
+    for path in (("issue", "key"), ("comment", "id")):
+        value = (payload.get(path[0]) or {}).get(path[1])
+        if value is not None and len(str(value)) > MAX_ID_LENGTH:
+            return f"{'.'.join(path)} is longer than {MAX_ID_LENGTH} characters"
+    return None

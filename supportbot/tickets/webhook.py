@@ -22,6 +22,7 @@ from supportbot.tickets.payloads import (
     comment_text,
     in_project,
     is_public,
+    shape_problem,
     status_of,
 )
 
@@ -69,9 +70,15 @@ def jira_webhook() -> Response:
     """Verify, deduplicate, and apply a Jira event."""
     if not jira_signature_ok(request):
         abort(403, description="X-Hub-Signature or token is missing or does not match")
-    payload = request.get_json(silent=True)
+    try:
+        payload = request.get_json(silent=True)
+    except RecursionError:
+        abort(400, description="the body is nested too deeply")
     if not isinstance(payload, dict):
         abort(400, description="the body must be a JSON object")
+    problem = shape_problem(payload)
+    if problem is not None:
+        abort(400, description=problem)
     event = str(payload.get("webhookEvent") or "")
     delivery = (
         request.headers.get("X-Atlassian-Webhook-Identifier")
