@@ -102,7 +102,10 @@ def test_error_codes_are_classified():
         assert errors.lookup(code).action == errors.FINAL
     for code in (20429, 21611):
         assert errors.lookup(code).action == errors.RETRY
-    assert errors.lookup(None, 503).action == errors.RETRY
+    assert errors.lookup(None, 429).action == errors.RETRY
+    # Twilio failed while handling the request: it may have queued the message first
+    assert errors.lookup(None, 503).action == errors.MAYBE_SENT
+    assert errors.lookup(20500, 500).action == errors.MAYBE_SENT
     assert errors.lookup(30003).meaning.startswith("Unreachable destination handset")
 
 
