@@ -70,8 +70,8 @@ def main() -> None:
     logging.getLogger().setLevel(logging.WARNING)
     from flask_migrate import upgrade
 
-    from supportbot import jobs
-    from supportbot.inbound.actions import add_outbox
+    from supportbot.jobs import outbox
+    from supportbot.jobs.dispatch import dispatch
     from supportbot.outbound.pipeline import queue_sms
 
     with app.app_context():
@@ -80,9 +80,9 @@ def main() -> None:
         rows = []
         for i in range(opts.messages):
             (message_id,) = queue_sms(f"+1415{2000000 + i:07d}", f"bench message {i}", f"bench-{i}", None)
-            rows.append(add_outbox("send_sms", message_id=message_id))
+            rows.append(outbox.add("send_sms", message_id=message_id))
         db.session.commit()
-        jobs.dispatch(rows)
+        dispatch(rows)
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-outbound-"))
     workers = [Worker(cfg, tmp / f"w{i}.log") for i in range(opts.workers)]

@@ -10,45 +10,56 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from supportbot import config as settings
+from supportbot import cli, config, health, http_errors, logs, sandbox
+from supportbot.consent import ledger
 from supportbot.extensions import db, migrate
+from supportbot.inbound import views as inbound_views
+from supportbot.jobs import queues, worker
 from supportbot.keywords.store import KeywordStore
 
+# the modules that declare job kinds (@job): imported so that every process knows them
+from supportbot.outbound import (
+    pipeline,
+    reply_jobs,  # noqa: F401
+    status_views,
+    twilio_client,
+)
+from supportbot.tickets import backends, ticket_jobs  # noqa: F401
+from supportbot.tickets import webhook as jira_webhook
+
 log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app from the environment, or from test_config alone (tests never touch os.environ)."""
     app = Flask(__name__, instance_relative_config=True)
     if test_config is None:
-        settings.read_dotenv(".env")
-    app.config.from_mapping(settings.load(test_config))
+        config.read_dotenv(".env")
+    settings = config.load(test_config)
+    app.extensions["settings"] = settings
+    app.config.from_mapping(config.flask_config(settings))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    from supportbot import logs
-
     logs.configure()
-    if app.config["TRUSTED_PROXIES"]:
-        n = app.config["TRUSTED_PROXIES"]
+    if settings.trusted_proxies:
+        n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)  # type: ignore[method-assign]
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"))
-    app.extensions["keywords"] = KeywordStore(
-        app.config["KEYWORDS_FILE"], app.config["KEYWORDS_POLL_SECONDS"]
-    )
-
-    from supportbot import cli, errors, health, jobs, sandbox
-    from supportbot.consent import ledger
-    from supportbot.inbound import views as inbound_views
-    from supportbot.outbound import status_views
-    from supportbot.tickets import webhook as jira_webhook
-
-    errors.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    # the clients, built once and reached through the app
+    app.extensions["keywords"] = KeywordStore(settings.keywords_file, settings.keywords_poll_seconds)
+    queues.init_app(app)
+    pipeline.init_app(app)
+    twilio_client.init_app(app)
+    backends.init_app(app)
     ledger.init_app(app)
-    jobs.init_app(app)
+
+    http_errors.init_app(app)
     health.init_app(app)
     cli.init_app(app)
+    worker.init_app(app)
     app.register_blueprint(inbound_views.bp)
     app.register_blueprint(jira_webhook.bp)
     app.register_blueprint(status_views.bp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shlex
 import sys
 import uuid
 
@@ -10,10 +11,18 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
+from supportbot import config
 from supportbot.consent import ledger
 from supportbot.extensions import db
+from supportbot.inbound import service
+from supportbot.jobs import queues
+from supportbot.jobs.dispatch import dispatch
+from supportbot.keywords import engine
 from supportbot.keywords.schema import KeywordConfigError, load
 from supportbot.models import Outbox, Ticket
 from supportbot.phone import mask, normalise
@@ -27,14 +36,14 @@ tickets_cli = AppGroup("tickets", help="Tickets whose help-desk issue could not 
 @click.argument("file", required=False)
 def keywords_check(file: str | None) -> None:
     """Validate FILE (default KEYWORDS_FILE); exit 1 with the reasons."""
-    path = file or current_app.config["KEYWORDS_FILE"]
+    path = file or config.current().keywords_file
     try:
-        config = load(path)
+        checked = load(path)
     except KeywordConfigError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
         sys.exit(1)
-    click.echo(f"{path}: ok, {len(config.routes)} keywords, default action {config.default.action}")
+    click.echo(f"{path}: ok, {len(checked.routes)} keywords, default action {checked.default.action}")
 
 
 @keywords_cli.command("try")
@@ -42,14 +51,10 @@ def keywords_check(file: str | None) -> None:
 @click.option("--from", "sender", required=True, help="The sender's number.")
 def keywords_try(text: str, sender: str) -> None:
     """Show the route and the reply for TEXT from a number; change nothing."""
-    from supportbot.inbound import service
-
-    config = current_app.extensions["keywords"].get()
+    keywords = current_app.extensions["keywords"].get()
     form = MultiDict([("MessageSid", "SMtry" + uuid.uuid4().hex), ("From", sender), ("Body", text)])
-    result = service.handle(form, b"", config, commit=False)
-    from supportbot.keywords import engine
-
-    match = engine.route(config, text)
+    result = service.handle(form, b"", keywords, commit=False)
+    match = engine.route(keywords, text)
     click.echo(f"from:  {normalise(sender)}")
     click.echo(
         f"route: {match.route.keyword} -> {match.route.action}"
@@ -119,8 +124,6 @@ def consent_checkpoint() -> None:
 @click.option("--retry", is_flag=True, help="Put the failed tickets' jobs back to work.")
 def tickets_failed(retry: bool) -> None:
     """List tickets whose help-desk creation failed; with --retry, retry them."""
-    from supportbot import jobs
-
     failed = db.session.scalars(
         sa.select(Ticket).where(Ticket.create_state == "failed").order_by(Ticket.id)
     ).all()
@@ -142,18 +145,13 @@ def tickets_failed(retry: bool) -> None:
                 retried.append((row.id, row.kind))
     if retry:
         db.session.commit()
-        if current_app.config["REDIS_URL"]:
-            from rq.exceptions import NoSuchJobError
-            from rq.job import Job
-
-            from supportbot.jobs import queues
-
+        if config.current().redis_url:
             for outbox_id, _ in retried:
                 try:
                     Job.fetch(queues.job_id(outbox_id), connection=queues.redis()).delete()
                 except NoSuchJobError:
                     pass
-        jobs.dispatch(retried)
+        dispatch(retried)
         click.echo(f"retrying {len(retried)} tickets")
 
 
@@ -163,21 +161,18 @@ def tickets_failed(retry: bool) -> None:
 @click.option("--url", default=None, help="Base URL the request goes to (default PUBLIC_BASE_URL).")
 def signed_curl(text: str, sender: str, url: str | None) -> None:
     """Print a curl command that sends a correctly signed test SMS."""
-    import shlex
-
-    from twilio.request_validator import RequestValidator
-
-    base = (url or current_app.config["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000").rstrip("/")
+    settings = config.current()
+    base = (url or settings.public_base_url or "http://127.0.0.1:5000").rstrip("/")
     target = base + "/twilio/inbound"
     form = {
         "MessageSid": "SM" + uuid.uuid4().hex,
-        "AccountSid": current_app.config["TWILIO_ACCOUNT_SID"],
+        "AccountSid": settings.twilio_account_sid or "",
         "From": sender,
-        "To": current_app.config["TWILIO_FROM_NUMBER"] or "",
+        "To": settings.twilio_from_number or "",
         "Body": text,
         "NumMedia": "0",
     }
-    signature = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"]).compute_signature(target, form)
+    signature = RequestValidator(settings.twilio_auth_token or "").compute_signature(target, form)
     parts = ["curl", "-sS", target, "-H", f"X-Twilio-Signature: {signature}"]
     for key, value in form.items():
         parts += ["--data-urlencode", f"{key}={value}"]

@@ -1,13 +1,20 @@
-"""Every setting, read in one place: name, type, default and why."""
+"""Every setting, read in one place: name, type, default and why.
+
+`load` returns a frozen Settings; `create_app` keeps it on the app and modules
+read it through `current()`. Flask's own keys (SECRET_KEY, the database URI, ...)
+are derived from it by `flask_config`.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from dotenv import dotenv_values
+from flask import current_app
 
 log = logging.getLogger(__name__)
 
@@ -19,10 +26,92 @@ DEV_ACCOUNT_SID = "AC" + "0" * 32
 DEV_AUTH_TOKEN = "dev-auth-token"  # noqa: S105 - the sandbox's token, dev only
 DEV_SECRET_KEY = "dev-secret-key"  # noqa: S105
 DEV_FROM_NUMBER = "+15005550006"  # Twilio's magic "valid sender" test number
+# the published development values: a production deployment that uses one is open to anyone
+DEV_VALUES = {"TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN, "SECRET_KEY": DEV_SECRET_KEY}
+
+# about 3.5 hours of retries with growing gaps
+DEFAULT_RETRY_INTERVALS = (2, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
+# Twilio's own limit for a webhook body is far below this (DESIGN: 413 over 64 KB)
+MAX_CONTENT_LENGTH = 64 * 1024
 
 
 class ConfigError(RuntimeError):
     """A setting is missing or malformed; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    testing: bool
+    database_url: str
+    database_url_set: bool
+    redis_url: str | None
+    public_base_url: str | None
+    trusted_proxies: int
+    twilio_account_sid: str | None
+    twilio_auth_token: str | None
+    twilio_messaging_service_sid: str | None
+    twilio_from_number: str | None
+    twilio_api_base_url: str | None
+    twilio_timeout: float
+    jira_url: str | None
+    jira_user: str | None
+    jira_api_token: str | None
+    jira_project_key: str
+    jira_issue_type: str
+    jira_webhook_secret: str | None
+    jira_webhook_token: str | None
+    jira_agent_groups: frozenset[str]
+    jira_agent_accounts: frozenset[str]
+    jira_agent_cache_seconds: float
+    jira_reopen_transition: str
+    jira_ack_transition: str | None
+    jira_attach_media: bool
+    jira_timeout: float
+    jira_search_lag_seconds: float
+    delivery_receipts: str
+    agent_sms_prefix: str
+    keywords_file: str
+    keywords_poll_seconds: float
+    secret_key: str | None
+    admin_password: str | None
+    outbound_mps: float
+    reopen_window_hours: float
+    outbox_relay_after_seconds: float
+    job_retry_intervals: tuple[int, ...]
+    worker_maintenance_seconds: int
+
+    @property
+    def development(self) -> bool:
+        return self.env == DEVELOPMENT
+
+    @property
+    def ticket_backend(self) -> str:
+        return "jira" if self.jira_url else "local"
+
+    @property
+    def sender(self) -> str:
+        """Who outbound SMS come from: the Messaging Service, else the number."""
+        return self.twilio_messaging_service_sid or self.twilio_from_number or ""
+
+
+def current() -> Settings:
+    """The settings of the app in context."""
+    settings: Settings = current_app.extensions["settings"]
+    return settings
+
+
+def flask_config(settings: Settings) -> dict[str, Any]:
+    """What Flask and its extensions read from app.config, derived from the settings."""
+    return {
+        "SECRET_KEY": settings.secret_key,
+        "TESTING": settings.testing,
+        "SQLALCHEMY_DATABASE_URI": settings.database_url,
+        # statement parameters hold numbers and message bodies: keep them out of every
+        # error message, log line, traceback and stored error
+        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+        "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+    }
 
 
 def _int(name: str, raw: Any, default: int) -> int:
@@ -66,10 +155,6 @@ def _names(raw: Any) -> frozenset[str]:
     return frozenset(part.strip() for part in str(raw or "").split(",") if part.strip())
 
 
-# about 3.5 hours of retries with growing gaps
-DEFAULT_RETRY_INTERVALS = (2, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200)
-
-
 def _intervals(raw: Any) -> tuple[int, ...]:
     if raw is None or raw == "":
         return DEFAULT_RETRY_INTERVALS
@@ -90,6 +175,14 @@ def _choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
     return str(raw)
 
 
+def _text(raw: Any) -> str | None:
+    return str(raw) if raw not in (None, "") else None
+
+
+def _url(raw: Any) -> str | None:
+    return (str(raw or "")).rstrip("/") or None
+
+
 def _database_url(raw: str | None) -> str:
     if not raw:
         return "sqlite:///supportbot.db"  # Flask-SQLAlchemy puts relative SQLite under instance/
@@ -98,94 +191,6 @@ def _database_url(raw: str | None) -> str:
         if raw.startswith(prefix):
             return "postgresql+psycopg://" + raw[len(prefix) :]
     return raw
-
-
-def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Build the app config from the environment, or from a test mapping alone."""
-    src: Mapping[str, Any] = test_config if test_config is not None else os.environ
-    env = mode(src)
-    dev = env == DEVELOPMENT
-
-    cfg: dict[str, Any] = {
-        "SUPPORTBOT_ENV": env,
-        # only a test's own mapping can say it is a test: an environment variable
-        # named TESTING must never switch the production checks off
-        "TESTING": test_config is not None and test_config.get("TESTING") is True,
-        "SQLALCHEMY_DATABASE_URI": _database_url(src.get("DATABASE_URL")),
-        # statement parameters hold numbers and message bodies: keep them out of every
-        # error message, log line, traceback and stored error
-        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
-        "REDIS_URL": src.get("REDIS_URL") or None,
-        "PUBLIC_BASE_URL": (src.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
-        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", src.get("TRUSTED_PROXIES"), 0),
-        "TWILIO_ACCOUNT_SID": src.get("TWILIO_ACCOUNT_SID") or (DEV_ACCOUNT_SID if dev else None),
-        "TWILIO_AUTH_TOKEN": src.get("TWILIO_AUTH_TOKEN") or (DEV_AUTH_TOKEN if dev else None),
-        "TWILIO_MESSAGING_SERVICE_SID": src.get("TWILIO_MESSAGING_SERVICE_SID") or None,
-        "TWILIO_FROM_NUMBER": src.get("TWILIO_FROM_NUMBER") or None,
-        "TWILIO_API_BASE_URL": (src.get("TWILIO_API_BASE_URL") or "").rstrip("/") or None,
-        "TWILIO_TIMEOUT": _float("TWILIO_TIMEOUT", src.get("TWILIO_TIMEOUT"), 10.0),
-        "JIRA_URL": (src.get("JIRA_URL") or "").rstrip("/") or None,
-        "JIRA_USER": src.get("JIRA_USER") or None,
-        "JIRA_API_TOKEN": src.get("JIRA_API_TOKEN") or None,
-        "JIRA_PROJECT_KEY": src.get("JIRA_PROJECT_KEY") or "SUP",
-        "JIRA_ISSUE_TYPE": src.get("JIRA_ISSUE_TYPE") or "Task",
-        "JIRA_WEBHOOK_SECRET": src.get("JIRA_WEBHOOK_SECRET") or None,
-        # accepted as ?token= where Jira cannot sign; off unless set, and never the HMAC secret
-        "JIRA_WEBHOOK_TOKEN": src.get("JIRA_WEBHOOK_TOKEN") or None,
-        # who may cause an SMS from Jira: members of these groups, or these accounts
-        # (account ids on Cloud; user names or keys on Data Center)
-        "JIRA_AGENT_GROUPS": _names(src.get("JIRA_AGENT_GROUPS")),
-        "JIRA_AGENT_ACCOUNTS": _names(src.get("JIRA_AGENT_ACCOUNTS")),
-        # how long a looked-up group membership is trusted before Jira is asked again
-        "JIRA_AGENT_CACHE_SECONDS": _float(
-            "JIRA_AGENT_CACHE_SECONDS", src.get("JIRA_AGENT_CACHE_SECONDS"), 300.0
-        ),
-        "JIRA_REOPEN_TRANSITION": src.get("JIRA_REOPEN_TRANSITION") or "Reopen",
-        "JIRA_ACK_TRANSITION": src.get("JIRA_ACK_TRANSITION") or None,
-        "JIRA_ATTACH_MEDIA": _bool("JIRA_ATTACH_MEDIA", src.get("JIRA_ATTACH_MEDIA"), False),
-        "JIRA_TIMEOUT": _float("JIRA_TIMEOUT", src.get("JIRA_TIMEOUT"), 10.0),
-        # Jira's JQL search can lag behind a create: a retried create that does not find
-        # its issue waits this long after the earlier request before creating again
-        "JIRA_SEARCH_LAG_SECONDS": _float(
-            "JIRA_SEARCH_LAG_SECONDS", src.get("JIRA_SEARCH_LAG_SECONDS"), 30.0
-        ),
-        # how a delivered reply shows on its ticket: a property on the Jira comment,
-        # a short note, or nothing
-        "DELIVERY_RECEIPTS": _choice(
-            "DELIVERY_RECEIPTS", src.get("DELIVERY_RECEIPTS"), ("property", "note", "off")
-        ),
-        # a comment starting with this sends the rest as an SMS (see README, agent replies)
-        "AGENT_SMS_PREFIX": src.get("AGENT_SMS_PREFIX") or "/sms",
-        "KEYWORDS_FILE": src.get("KEYWORDS_FILE") or "keywords.yaml",
-        # how often a process looks at the keyword file; two processes see a change
-        # within this plus one request
-        "KEYWORDS_POLL_SECONDS": _float("KEYWORDS_POLL_SECONDS", src.get("KEYWORDS_POLL_SECONDS"), 1.0),
-        "SECRET_KEY": src.get("SECRET_KEY") or (DEV_SECRET_KEY if dev else None),
-        "ADMIN_PASSWORD": src.get("ADMIN_PASSWORD") or ("admin" if dev else None),
-        "OUTBOUND_MPS": _float("OUTBOUND_MPS", src.get("OUTBOUND_MPS"), 1.0),
-        "REOPEN_WINDOW_HOURS": _float("REOPEN_WINDOW_HOURS", src.get("REOPEN_WINDOW_HOURS"), 72.0),
-        # rows still pending this long after commit are re-enqueued by the relay
-        "OUTBOX_RELAY_AFTER_SECONDS": _float(
-            "OUTBOX_RELAY_AFTER_SECONDS", src.get("OUTBOX_RELAY_AFTER_SECONDS"), 5.0
-        ),
-        # seconds between a failed job's retries (jittered); the last one repeats no more
-        "JOB_RETRY_INTERVALS": _intervals(src.get("JOB_RETRY_INTERVALS")),
-        # how often a worker cleans RQ's registries, which retries jobs of killed workers
-        "WORKER_MAINTENANCE_SECONDS": _int(
-            "WORKER_MAINTENANCE_SECONDS", src.get("WORKER_MAINTENANCE_SECONDS"), 15
-        ),
-        # Twilio's own limit for a webhook body is far below this; see DESIGN.md
-        "MAX_CONTENT_LENGTH": 64 * 1024,
-        "DATABASE_URL_SET": bool(src.get("DATABASE_URL")),
-    }
-    if dev and not (cfg["TWILIO_MESSAGING_SERVICE_SID"] or cfg["TWILIO_FROM_NUMBER"]):
-        cfg["TWILIO_FROM_NUMBER"] = DEV_FROM_NUMBER
-    if dev and not cfg["TWILIO_API_BASE_URL"]:
-        # development sends to the built-in sandbox that make run serves
-        cfg["TWILIO_API_BASE_URL"] = (cfg["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000") + "/sandbox/twilio"
-    cfg["TICKET_BACKEND"] = "jira" if cfg["JIRA_URL"] else "local"
-    check_required(cfg)
-    return cfg
 
 
 def read_dotenv(path: str) -> None:
@@ -210,37 +215,108 @@ def mode(src: Mapping[str, Any]) -> str:
     return str(env)
 
 
-# the published development values: a production deployment that uses one is open to anyone
-DEV_VALUES = {"TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN, "SECRET_KEY": DEV_SECRET_KEY}
+def load(test_config: Mapping[str, Any] | None = None) -> Settings:
+    """The settings from the environment, or from a test mapping alone."""
+    src: Mapping[str, Any] = test_config if test_config is not None else os.environ
+    env = mode(src)
+    dev = env == DEVELOPMENT
+
+    def get(name: str) -> Any:
+        return src.get(name)
+
+    public = _url(get("PUBLIC_BASE_URL"))
+    from_number = _text(get("TWILIO_FROM_NUMBER"))
+    service = _text(get("TWILIO_MESSAGING_SERVICE_SID"))
+    if dev and not (service or from_number):
+        from_number = DEV_FROM_NUMBER
+    api_base = _url(get("TWILIO_API_BASE_URL"))
+    if dev and not api_base:
+        # development sends to the built-in sandbox that make run serves
+        api_base = (public or "http://127.0.0.1:5000") + "/sandbox/twilio"
+    settings = Settings(
+        env=env,
+        # only a test's own mapping can say it is a test: an environment variable
+        # named TESTING must never switch the production checks off
+        testing=test_config is not None and test_config.get("TESTING") is True,
+        database_url=_database_url(get("DATABASE_URL")),
+        database_url_set=bool(get("DATABASE_URL")),
+        redis_url=_text(get("REDIS_URL")),
+        public_base_url=public,
+        trusted_proxies=_int("TRUSTED_PROXIES", get("TRUSTED_PROXIES"), 0),
+        twilio_account_sid=_text(get("TWILIO_ACCOUNT_SID")) or (DEV_ACCOUNT_SID if dev else None),
+        twilio_auth_token=_text(get("TWILIO_AUTH_TOKEN")) or (DEV_AUTH_TOKEN if dev else None),
+        twilio_messaging_service_sid=service,
+        twilio_from_number=from_number,
+        twilio_api_base_url=api_base,
+        twilio_timeout=_float("TWILIO_TIMEOUT", get("TWILIO_TIMEOUT"), 10.0),
+        jira_url=_url(get("JIRA_URL")),
+        jira_user=_text(get("JIRA_USER")),
+        jira_api_token=_text(get("JIRA_API_TOKEN")),
+        jira_project_key=_text(get("JIRA_PROJECT_KEY")) or "SUP",
+        jira_issue_type=_text(get("JIRA_ISSUE_TYPE")) or "Task",
+        jira_webhook_secret=_text(get("JIRA_WEBHOOK_SECRET")),
+        # accepted as ?token= where Jira cannot sign; off unless set, and never the HMAC secret
+        jira_webhook_token=_text(get("JIRA_WEBHOOK_TOKEN")),
+        # who may cause an SMS from Jira: members of these groups, or these accounts
+        # (account ids on Cloud; user names or keys on Data Center)
+        jira_agent_groups=_names(get("JIRA_AGENT_GROUPS")),
+        jira_agent_accounts=_names(get("JIRA_AGENT_ACCOUNTS")),
+        # how long a looked-up group membership is trusted before Jira is asked again
+        jira_agent_cache_seconds=_float("JIRA_AGENT_CACHE_SECONDS", get("JIRA_AGENT_CACHE_SECONDS"), 300.0),
+        jira_reopen_transition=_text(get("JIRA_REOPEN_TRANSITION")) or "Reopen",
+        jira_ack_transition=_text(get("JIRA_ACK_TRANSITION")),
+        jira_attach_media=_bool("JIRA_ATTACH_MEDIA", get("JIRA_ATTACH_MEDIA"), False),
+        jira_timeout=_float("JIRA_TIMEOUT", get("JIRA_TIMEOUT"), 10.0),
+        # Jira's JQL search can lag behind a create: a retried create that does not find
+        # its issue waits this long after the earlier request before creating again
+        jira_search_lag_seconds=_float("JIRA_SEARCH_LAG_SECONDS", get("JIRA_SEARCH_LAG_SECONDS"), 30.0),
+        # how a delivered reply shows on its ticket: a property on the Jira comment,
+        # a short note, or nothing
+        delivery_receipts=_choice("DELIVERY_RECEIPTS", get("DELIVERY_RECEIPTS"), ("property", "note", "off")),
+        # a comment starting with this sends the rest as an SMS (see README, agent replies)
+        agent_sms_prefix=_text(get("AGENT_SMS_PREFIX")) or "/sms",
+        keywords_file=_text(get("KEYWORDS_FILE")) or "keywords.yaml",
+        # how often a process looks at the keyword file; two processes see a change
+        # within this plus one request
+        keywords_poll_seconds=_float("KEYWORDS_POLL_SECONDS", get("KEYWORDS_POLL_SECONDS"), 1.0),
+        secret_key=_text(get("SECRET_KEY")) or (DEV_SECRET_KEY if dev else None),
+        admin_password=_text(get("ADMIN_PASSWORD")) or ("admin" if dev else None),
+        outbound_mps=_float("OUTBOUND_MPS", get("OUTBOUND_MPS"), 1.0),
+        reopen_window_hours=_float("REOPEN_WINDOW_HOURS", get("REOPEN_WINDOW_HOURS"), 72.0),
+        # rows still pending this long after commit are re-enqueued by the relay
+        outbox_relay_after_seconds=_float(
+            "OUTBOX_RELAY_AFTER_SECONDS", get("OUTBOX_RELAY_AFTER_SECONDS"), 5.0
+        ),
+        # seconds between a failed job's retries (jittered); the last one repeats no more
+        job_retry_intervals=_intervals(get("JOB_RETRY_INTERVALS")),
+        # how often a worker cleans RQ's registries, which retries jobs of killed workers
+        worker_maintenance_seconds=_int("WORKER_MAINTENANCE_SECONDS", get("WORKER_MAINTENANCE_SECONDS"), 15),
+    )
+    check_required(settings)
+    return settings
 
 
-def check_required(cfg: Mapping[str, Any]) -> None:
+def check_required(s: Settings) -> None:
     """Outside development a missing required setting stops start-up, naming it."""
-    if cfg["SUPPORTBOT_ENV"] != PRODUCTION or cfg["TESTING"]:
+    if s.env != PRODUCTION or s.testing:
         return
     for name, dev_value in DEV_VALUES.items():
-        if cfg[name] == dev_value:
+        if getattr(s, name.lower()) == dev_value:
             raise ConfigError(f"{name} is the published development value; set a secret of your own")
-    required = [
-        ("SECRET_KEY", cfg["SECRET_KEY"]),
-        ("TWILIO_ACCOUNT_SID", cfg["TWILIO_ACCOUNT_SID"]),
-        ("TWILIO_AUTH_TOKEN", cfg["TWILIO_AUTH_TOKEN"]),
-        (
-            "TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER",
-            cfg["TWILIO_MESSAGING_SERVICE_SID"] or cfg["TWILIO_FROM_NUMBER"],
-        ),
-        ("REDIS_URL", cfg["REDIS_URL"]),
-        ("DATABASE_URL", cfg["DATABASE_URL_SET"]),
+    required: list[tuple[str, object]] = [
+        ("SECRET_KEY", s.secret_key),
+        ("TWILIO_ACCOUNT_SID", s.twilio_account_sid),
+        ("TWILIO_AUTH_TOKEN", s.twilio_auth_token),
+        ("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER", s.sender),
+        ("REDIS_URL", s.redis_url),
+        ("DATABASE_URL", s.database_url_set),
+        # without either, the signed URL would be rebuilt from whatever Host the caller sends
+        ("PUBLIC_BASE_URL or TRUSTED_PROXIES", s.public_base_url or s.trusted_proxies),
     ]
-    # without either, the signed URL would be rebuilt from whatever Host the caller sends
-    required.append(("PUBLIC_BASE_URL or TRUSTED_PROXIES", cfg["PUBLIC_BASE_URL"] or cfg["TRUSTED_PROXIES"]))
-    if cfg["JIRA_URL"]:
-        required.append(("JIRA_WEBHOOK_SECRET", cfg["JIRA_WEBHOOK_SECRET"]))
+    if s.jira_url:
+        required.append(("JIRA_WEBHOOK_SECRET", s.jira_webhook_secret))
         required.append(
-            (
-                "JIRA_AGENT_GROUPS or JIRA_AGENT_ACCOUNTS",
-                cfg["JIRA_AGENT_GROUPS"] or cfg["JIRA_AGENT_ACCOUNTS"],
-            )
+            ("JIRA_AGENT_GROUPS or JIRA_AGENT_ACCOUNTS", s.jira_agent_groups or s.jira_agent_accounts)
         )
     for name, value in required:
         if not value:

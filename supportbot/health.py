@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Response, current_app
 
+from supportbot import config
 from supportbot.extensions import db
 from supportbot.jobs import queues
 from supportbot.models import Ticket
@@ -31,7 +32,7 @@ def readiness_problems() -> list[tuple[str, str]]:
         problems.append(("database", exc.__class__.__name__))
     finally:
         db.session.rollback()
-    if current_app.config["REDIS_URL"]:
+    if config.current().redis_url:
         try:
             queues.redis().ping()
         except Exception as exc:  # noqa: BLE001

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from flask import Request, abort, current_app, request
+from flask import Request, abort, request
 from twilio.request_validator import RequestValidator
+
+from supportbot import config
 
 
 def public_url(request: Request) -> str:
@@ -18,9 +20,7 @@ def public_url(request: Request) -> str:
     behind TRUSTED_PROXIES) the origin and prefix come from X-Forwarded-Proto,
     -Host and -Prefix through ProxyFix.
     """
-    base = current_app.config["PUBLIC_BASE_URL"] or (
-        f"{request.scheme}://{request.host}{request.script_root}"
-    )
+    base = config.current().public_base_url or (f"{request.scheme}://{request.host}{request.script_root}")
     url = base + request.path
     if request.query_string:
         url += "?" + request.query_string.decode("latin-1")
@@ -32,7 +32,7 @@ def twilio_signature_ok(request: Request) -> bool:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature:
         return False
-    validator = RequestValidator(current_app.config["TWILIO_AUTH_TOKEN"])
+    validator = RequestValidator(config.current().twilio_auth_token or "")
     return validator.validate(public_url(request), request.form, signature)
 
 
@@ -50,7 +50,8 @@ def require_signed_twilio_form() -> None:
 
 def jira_signature_ok(request: Request) -> bool:
     """X-Hub-Signature: sha256=<hex HMAC of the raw body>, or ?token= when JIRA_WEBHOOK_TOKEN is set."""
-    secret = current_app.config["JIRA_WEBHOOK_SECRET"]
+    settings = config.current()
+    secret = settings.jira_webhook_secret
     header = request.headers.get("X-Hub-Signature", "")
     if header:
         if not secret:
@@ -61,7 +62,7 @@ def jira_signature_ok(request: Request) -> bool:
         expected = hmac.new(secret.encode(), request.get_data(), hashlib.sha256).hexdigest()
         # bytes on both sides: a non-ASCII header is simply a mismatch
         return hmac.compare_digest(expected.encode(), given.strip().lower().encode("utf-8", "replace"))
-    token = current_app.config["JIRA_WEBHOOK_TOKEN"]
+    token = settings.jira_webhook_token
     given_token = request.args.get("token", "")
     return bool(token and given_token) and hmac.compare_digest(
         given_token.encode("utf-8", "replace"), token.encode()

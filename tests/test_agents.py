@@ -161,4 +161,4 @@ def test_settings_require_agents_when_jira_is_set():
     }
     with pytest.raises(ConfigError, match="JIRA_AGENT_GROUPS or JIRA_AGENT_ACCOUNTS is required"):
         load(env)
-    assert load({**env, "JIRA_AGENT_GROUPS": "support, tier-2"})["JIRA_AGENT_GROUPS"] == {"support", "tier-2"}
+    assert load({**env, "JIRA_AGENT_GROUPS": "support, tier-2"}).jira_agent_groups == {"support", "tier-2"}

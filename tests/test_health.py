@@ -66,10 +66,10 @@ def test_production_stops_on_a_missing_setting_naming_it(missing, named):
 
 def test_development_fills_sandbox_values():
     cfg = config.load({"SUPPORTBOT_ENV": "development"})
-    assert cfg["TWILIO_AUTH_TOKEN"] and cfg["TWILIO_FROM_NUMBER"] and cfg["REDIS_URL"] is None
-    assert cfg["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert cfg.twilio_auth_token and cfg.twilio_from_number and cfg.redis_url is None
+    assert cfg.database_url.startswith("sqlite:///")
 
 
 def test_postgres_urls_get_the_psycopg_driver():
     cfg = config.load({"SUPPORTBOT_ENV": "development", "DATABASE_URL": "postgres://u@h/db"})
-    assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+    assert cfg.database_url == "postgresql+psycopg://u@h/db"

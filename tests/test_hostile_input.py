@@ -104,7 +104,7 @@ def test_a_boolean_setting_refuses_a_value_it_does_not_know(value):
 
 @pytest.mark.parametrize(("value", "expected"), [("yes", True), ("Off", False), ("", False)])
 def test_a_boolean_setting_reads_the_words_it_knows(value, expected):
-    assert config.load({**PROD, "JIRA_ATTACH_MEDIA": value})["JIRA_ATTACH_MEDIA"] is expected
+    assert config.load({**PROD, "JIRA_ATTACH_MEDIA": value}).jira_attach_media is expected
 
 
 @pytest.mark.parametrize("name", ["TWILIO_AUTH_TOKEN", "SECRET_KEY"])
@@ -129,7 +129,7 @@ def test_a_dotenv_file_cannot_change_the_mode(tmp_path, monkeypatch):
 def test_a_killed_workers_job_runs_again_within_two_minutes_by_default():
     """RQ expires a non-forking worker's job entry JOB_TIMEOUT + 60 s after it started;
     the next maintenance pass retries it (README: Workers and the outbox)."""
-    maintenance = config.load(PROD)["WORKER_MAINTENANCE_SECONDS"]
+    maintenance = config.load(PROD).worker_maintenance_seconds
     assert maintenance == 15
     assert JOB_TIMEOUT + 60 + maintenance < 120
 

@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportbot.outbound import delivery, errors
-from supportbot.outbound.pipeline import MAX_SMS_CHARS, split_parts
+from supportbot.outbound import delivery
+from supportbot.outbound import twilio_errors as errors
+from supportbot.outbound.parts import MAX_SMS_CHARS, split_parts
 from supportbot.outbound.segments import count_segments
 from supportbot.tickets.payloads import comment_text, is_public, status_of
 

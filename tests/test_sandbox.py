@@ -13,6 +13,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from werkzeug.wrappers import Request, Response
 
+from supportbot.config import load
 from supportbot.outbound.ratelimit import SenderRate
 from supportbot.outbound.twilio_client import build, rewrite
 from supportbot.sandbox.twilio import create_twilio_sandbox
@@ -29,12 +30,15 @@ def sandbox():
 
 def client_for(sandbox, token=AUTH_TOKEN):
     return build(
-        {
-            "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
-            "TWILIO_AUTH_TOKEN": token,
-            "TWILIO_API_BASE_URL": sandbox.url,
-            "TWILIO_TIMEOUT": 5,
-        }
+        load(
+            {
+                "TESTING": True,
+                "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+                "TWILIO_AUTH_TOKEN": token,
+                "TWILIO_API_BASE_URL": sandbox.url,
+                "TWILIO_TIMEOUT": 5,
+            }
+        )
     )
 
 

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from supportbot.consent.chain import FIELDS, GENESIS, first_broken, row_hash
-from supportbot.dbutil import advisory_xact_lock
+from supportbot.db_dialect import advisory_xact_lock
 from supportbot.extensions import db
 from supportbot.models import ConsentEvent, Contact
 

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
+from supportbot import config
 from supportbot.consent import ledger
 from supportbot.extensions import db
+from supportbot.jobs import outbox
 from supportbot.keywords import engine
 from supportbot.keywords.engine import Match, TicketArg
 from supportbot.keywords.schema import KeywordConfig
-from supportbot.models import Contact, Outbox, Ticket, as_utc, utcnow
+from supportbot.models import Contact, Ticket, as_utc, utcnow
+from supportbot.tickets import reopen
 
 DEFAULT_ACK_USAGE = "Text ACK and a ticket number, e.g. ACK SB-12."
 DEFAULT_STATUS_USAGE = "Text STATUS and your ticket number, e.g. STATUS SB-12."
@@ -46,34 +46,6 @@ class Context:
 class Outcome:
     reply: str | None
     outbox: list[tuple[int, str]] = field(default_factory=list)  # (outbox id, kind)
-
-
-# rows added while a job or webhook runs, for it to dispatch after its commit
-outbox_collector: ContextVar[list[tuple[int, str]] | None] = ContextVar("outbox_collector", default=None)
-
-
-@contextmanager
-def collecting_outbox() -> Iterator[list[tuple[int, str]]]:
-    """Collect the (id, kind) of every outbox row added inside the block."""
-    work: list[tuple[int, str]] = []
-    token = outbox_collector.set(work)
-    try:
-        yield work
-    finally:
-        outbox_collector.reset(token)
-
-
-def add_outbox(kind: str, **payload: object) -> tuple[int, str]:
-    """Write work for after commit, in the caller's transaction (one INSERT, no ORM flush)."""
-    outbox_id = db.session.execute(
-        sa.insert(Outbox)
-        .values(kind=kind, payload=payload, state="pending", attempts=0, created_at=utcnow())
-        .returning(Outbox.id)
-    ).scalar_one()
-    collected = outbox_collector.get()
-    if collected is not None:
-        collected.append((outbox_id, kind))
-    return outbox_id, kind
 
 
 def _consent_reply(ctx: Context) -> str | None:
@@ -117,19 +89,15 @@ def _fields(ticket: Ticket) -> object:
 
 def ticket(ctx: Context) -> Outcome:
     """Open a ticket, or join the contact's current one (open, or closed within the window)."""
-    window = timedelta(hours=current_app.config["REOPEN_WINDOW_HOURS"])
+    window = timedelta(hours=config.current().reopen_window_hours)
     current = db.session.scalars(
         sa.select(Ticket).where(Ticket.contact_id == ctx.contact.id).order_by(Ticket.id.desc()).limit(1)
     ).first()
-    joinable = current is not None and (
-        not current.closed
-        or (current.closed_at is not None and as_utc(current.closed_at) > datetime.now(UTC) - window)
-    )
-    if joinable:
-        assert current is not None  # noqa: S101 - for the type checker
+    closed_at = as_utc(current.closed_at) if current is not None and current.closed_at else None
+    if current is not None and reopen.joins(current.closed, closed_at, datetime.now(UTC), window):
         ctx.message.ticket_id = current.id
         reopened = current.closed
-        ids = [add_outbox("comment", ticket_id=current.id, message_id=ctx.message.id)]
+        ids = [outbox.add("comment", ticket_id=current.id, message_id=ctx.message.id)]
         # a follow-up to an open ticket gets no reply: one confirmation per ticket, not per text
         text = engine.render(ctx.match.route.reply, ctx.config, _fields(current)) if reopened else None
         return Outcome(text, ids)
@@ -140,7 +108,7 @@ def ticket(ctx: Context) -> Outcome:
         .returning(Ticket.id)
     ).scalar_one()
     ctx.message.ticket_id = new_id
-    ids = [add_outbox("create_ticket", ticket_id=new_id, message_id=ctx.message.id)]
+    ids = [outbox.add("create_ticket", ticket_id=new_id, message_id=ctx.message.id)]
     text = engine.render(
         ctx.match.route.reply, ctx.config, engine.ticket_fields(f"SB-{new_id}", None, "Open")
     )
@@ -185,7 +153,7 @@ def ack(ctx: Context) -> Outcome:
         return Outcome(_usage(ctx, DEFAULT_ACK_USAGE))
     found.acked_by = ctx.contact.phone
     found.acked_at = datetime.now(UTC)
-    ids = [add_outbox("ack", ticket_id=found.id, agent=ctx.contact.phone, message_id=ctx.message.id)]
+    ids = [outbox.add("ack", ticket_id=found.id, agent=ctx.contact.phone, message_id=ctx.message.id)]
     return Outcome(engine.render(ctx.match.route.reply, ctx.config, _fields(found)), ids)
 
 

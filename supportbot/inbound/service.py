@@ -6,19 +6,18 @@ import logging
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
-from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.datastructures import MultiDict
 
-from supportbot.consent import ledger
-from supportbot.dbutil import insert_for
+from supportbot.contacts import lock_contact
+from supportbot.db_dialect import insert_for
 from supportbot.extensions import db
 from supportbot.inbound import actions
 from supportbot.keywords import engine
 from supportbot.keywords.schema import KeywordConfig
-from supportbot.models import Contact, Message, utcnow
+from supportbot.models import Message, utcnow
 from supportbot.outbound.segments import count_segments
 from supportbot.phone import mask, normalise
-from supportbot.text import storable, storable_json
+from supportbot.storable import storable, storable_json
 
 log = logging.getLogger(__name__)
 
@@ -61,23 +60,6 @@ def _segments(form: MultiDict[str, str], body: str) -> tuple[int, str]:
         given = 0
     # a concatenated SMS has at most 255 parts; anything else is not Twilio's count
     return (given if 0 < given <= 255 else counted.segments), counted.encoding
-
-
-def lock_contact(phone: str) -> Contact:
-    """The contact row, created if new and locked until commit (one writer per contact).
-
-    ON CONFLICT DO UPDATE takes the row lock and returns the row in one round trip,
-    with the number's newest ledger event: the ledger, not the stored flag, says
-    whether it opted out (a flag changed outside the chain is ignored here, and
-    `consent verify` reports it).
-    """
-    stmt = insert_for(Contact).values(phone=phone, opted_out=False, created_at=utcnow())
-    stmt = stmt.on_conflict_do_update(index_elements=["phone"], set_={"phone": stmt.excluded.phone})
-    contact, newest = db.session.execute(
-        stmt.returning(Contact, ledger.newest_event(phone)), execution_options={"populate_existing": True}
-    ).one()
-    set_committed_value(contact, "opted_out", newest == "opt_out")
-    return contact
 
 
 def handle(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from supportbot import jobs
 from supportbot.inbound import service
+from supportbot.jobs.dispatch import dispatch
 from supportbot.signing import require_signed_twilio_form
 
 bp = Blueprint("inbound", __name__)
@@ -34,5 +34,5 @@ def inbound() -> Response:
         if len(request.form.get(name, "")) > limit:
             abort(400, description=f"form field {name} is longer than {limit} characters")
     result = service.handle(request.form, request.get_data(), current_app.extensions["keywords"].get())
-    jobs.dispatch(result.outbox)
+    dispatch(result.outbox)
     return twiml(result.reply)

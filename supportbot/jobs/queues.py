@@ -1,48 +1,55 @@
-"""The one module that enqueues: queues by purpose, job options bound in one place."""
+"""The one module that enqueues: queues by purpose, job options bound in one place.
+
+The Redis client and the queues are built once, by the app factory (init_app).
+"""
 
 from __future__ import annotations
 
 import random
 from datetime import timedelta
 
-from flask import current_app
+from flask import Flask, current_app
 from redis import Redis
 from rq import Callback, Queue, Retry
 from rq.exceptions import DuplicateJobError
 
-# queues named by purpose; the worker listens to all, most urgent first
-OUTBOUND, TICKETS = "outbound", "tickets"
-QUEUES = (OUTBOUND, TICKETS)
-KIND_QUEUE = {
-    "create_ticket": TICKETS,
-    "comment": TICKETS,
-    "ack": TICKETS,
-    "ticket_note": TICKETS,
-    "send_sms": OUTBOUND,
-    "agent_reply": OUTBOUND,
-    "delivery_receipt": TICKETS,
-}
+from supportbot import config
+from supportbot.jobs.registry import QUEUES, queue_of
+
 FAILURE_TTL = int(timedelta(days=30).total_seconds())
 RESULT_TTL = 3600
 # a job makes a few help-desk or Twilio calls of JIRA_TIMEOUT (10 s) at most; past
 # this it is stopped and retried. It also bounds how long a killed worker's job
 # waits before RQ retries it (see jobs/worker.py)
 JOB_TIMEOUT = 40
+# RQ resolves these by name in the worker; naming them keeps this module below the
+# runner and dispatch, which enqueue through it
+ENTRY = "supportbot.jobs.dispatch.run_outbox"
+ON_FAILURE = "supportbot.jobs.dispatch.on_job_failure"
+
+__all__ = ["QUEUES", "enqueue_outbox", "init_app", "job_id", "queue", "redis"]
+
+
+def init_app(app: Flask) -> None:
+    """Build this process's Redis client and queues, when Redis is configured."""
+    url = app.extensions["settings"].redis_url
+    if not url:
+        return
+    conn = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    app.extensions["redis"] = conn
+    app.extensions["rq_queues"] = {name: Queue(name, connection=conn) for name in QUEUES}
 
 
 def redis() -> Redis:
-    conn = current_app.extensions.get("redis")
+    conn: Redis | None = current_app.extensions.get("redis")
     if conn is None:
-        conn = Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
-        current_app.extensions["redis"] = conn
+        raise RuntimeError("REDIS_URL is not set: there is no Redis in this process")
     return conn
 
 
 def queue(name: str) -> Queue:
-    cache = current_app.extensions.setdefault("rq_queues", {})
-    if name not in cache:
-        cache[name] = Queue(name, connection=redis())
-    return cache[name]
+    found: Queue = current_app.extensions["rq_queues"][name]
+    return found
 
 
 def jittered(intervals: tuple[int, ...]) -> list[int]:
@@ -56,12 +63,10 @@ def job_id(outbox_id: int) -> str:
 
 def enqueue_outbox(outbox_id: int, kind: str) -> bool:
     """Enqueue the job for one outbox row; False when that job id is already known to RQ."""
-    from supportbot.jobs import tasks
-
-    intervals = current_app.config["JOB_RETRY_INTERVALS"]
+    intervals = config.current().job_retry_intervals
     try:
-        queue(KIND_QUEUE.get(kind, TICKETS)).enqueue(
-            tasks.run_outbox,
+        queue(queue_of(kind)).enqueue(
+            ENTRY,
             outbox_id,
             job_id=job_id(outbox_id),
             unique=True,
@@ -69,7 +74,7 @@ def enqueue_outbox(outbox_id: int, kind: str) -> bool:
             failure_ttl=FAILURE_TTL,
             result_ttl=RESULT_TTL,
             job_timeout=JOB_TIMEOUT,
-            on_failure=Callback(tasks.on_job_failure),
+            on_failure=Callback(ON_FAILURE),
             description=f"{kind} outbox={outbox_id}",
         )
     except DuplicateJobError:

@@ -10,10 +10,10 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 
+from supportbot import config
 from supportbot.extensions import db
 from supportbot.jobs import queues
 from supportbot.models import Outbox
@@ -25,7 +25,7 @@ LIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFE
 
 def relay_pending(limit: int = 500) -> int:
     """Enqueue pending rows older than OUTBOX_RELAY_AFTER_SECONDS that RQ does not hold."""
-    cutoff = datetime.now(UTC) - timedelta(seconds=current_app.config["OUTBOX_RELAY_AFTER_SECONDS"])
+    cutoff = datetime.now(UTC) - timedelta(seconds=config.current().outbox_relay_after_seconds)
     rows = db.session.execute(
         sa.select(Outbox.id, Outbox.kind)
         .where(Outbox.state == "pending", Outbox.created_at < cutoff)

@@ -6,10 +6,11 @@ import logging
 import time
 
 import click
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 from rq import SimpleWorker
 
+from supportbot import config
 from supportbot.jobs import queues, relay
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def build_worker() -> SupportbotWorker:
     return SupportbotWorker(
         [queues.queue(name) for name in queues.QUEUES],
         connection=queues.redis(),
-        maintenance_interval=current_app.config["WORKER_MAINTENANCE_SECONDS"],
+        maintenance_interval=config.current().worker_maintenance_seconds,
         worker_ttl=WORKER_TTL,
     )
 
@@ -72,7 +73,7 @@ def build_worker() -> SupportbotWorker:
 @with_appcontext
 def worker_command(burst: bool) -> None:
     """Run an RQ worker (with the scheduler) for every supportbot queue."""
-    if not current_app.config["REDIS_URL"]:
+    if not config.current().redis_url:
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run in the web process")
     w = build_worker()
     w.work(burst=burst, with_scheduler=True, logging_level="INFO")

@@ -7,59 +7,25 @@ from datetime import UTC, datetime
 
 import requests
 import sqlalchemy as sa
-from flask import current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from twilio.base.exceptions import TwilioRestException
 
+from supportbot import config
 from supportbot.consent import ledger
-from supportbot.dbutil import advisory_xact_lock
+from supportbot.contacts import lock_contact
+from supportbot.db_dialect import advisory_xact_lock
 from supportbot.extensions import db
-from supportbot.inbound.actions import add_outbox
-from supportbot.inbound.service import lock_contact
-from supportbot.jobs import queues
-from supportbot.jobs.tasks import RetryLater
+from supportbot.jobs import outbox
+from supportbot.jobs.errors import PermanentError, RetryLater
 from supportbot.models import Message, StatusCallback
-from supportbot.outbound import delivery, errors, twilio_client
+from supportbot.outbound import delivery, twilio_client
+from supportbot.outbound import twilio_errors as errors
+from supportbot.outbound.parts import split_parts
 from supportbot.outbound.ratelimit import RateLimited, SenderRate
 from supportbot.outbound.segments import count_segments
 from supportbot.phone import is_e164, mask
 
 log = logging.getLogger(__name__)
-
-MAX_SMS_CHARS = 1600  # Twilio's limit for one message body
-
-
-def split_parts(text: str, limit: int = MAX_SMS_CHARS) -> list[str]:
-    """No silent truncation: a long text becomes numbered parts split at word boundaries."""
-    text = text.strip()
-    if len(text) <= limit:
-        return [text]
-    count = 2
-    while True:
-        parts = _pack_words(text, limit - len(f"({count}/{count}) "))
-        if len(parts) <= count:
-            return [f"({i}/{len(parts)}) {p}" for i, p in enumerate(parts, 1)]
-        count = len(parts)
-
-
-def _pack_words(text: str, width: int) -> list[str]:
-    parts: list[str] = []
-    current = ""
-    for word in text.split(" "):
-        while len(word) > width:  # a "word" longer than a part (a URL): cut it
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(word[:width])
-            word = word[width:]
-        candidate = f"{current} {word}" if current else word
-        if len(candidate) > width:
-            parts.append(current)
-            current = word
-        else:
-            current = candidate
-    if current:
-        parts.append(current)
-    return parts
 
 
 def queue_sms(
@@ -102,14 +68,19 @@ def queue_sms(
     return ids
 
 
+def init_app(app: Flask) -> None:
+    """The per-sender rate limit, shared by every worker through this process's Redis."""
+    if "redis" in app.extensions:
+        settings = app.extensions["settings"]
+        app.extensions["sender_rate"] = SenderRate(app.extensions["redis"], settings.outbound_mps)
+
+
 def sender() -> str:
-    return (
-        current_app.config["TWILIO_MESSAGING_SERVICE_SID"] or current_app.config["TWILIO_FROM_NUMBER"] or ""
-    )
+    return config.current().sender
 
 
 def callback_url() -> str | None:
-    base = current_app.config["PUBLIC_BASE_URL"]
+    base = config.current().public_base_url
     if not base and has_request_context():
         base = request.url_root.rstrip("/")
     if not base:
@@ -120,22 +91,14 @@ def callback_url() -> str | None:
 
 def _note(msg: Message, text: str, tag: str) -> None:
     if msg.ticket_id is not None:
-        add_outbox("ticket_note", ticket_id=msg.ticket_id, body=text, dedupe=f"{tag}-{msg.id}")
-
-
-def _rate() -> SenderRate:
-    limiter = current_app.extensions.get("sender_rate")
-    if limiter is None:
-        limiter = SenderRate(queues.redis(), current_app.config["OUTBOUND_MPS"])
-        current_app.extensions["sender_rate"] = limiter
-    return limiter
+        outbox.add("ticket_note", ticket_id=msg.ticket_id, body=text, dedupe=f"{tag}-{msg.id}")
 
 
 def send_one(message_id: int) -> None:
     """Send one outbound message, at most once; raises RetryLater for what a retry can fix."""
     msg = db.session.get(Message, message_id)
     if msg is None:
-        raise LookupError(f"no message {message_id}")
+        raise PermanentError(f"no message {message_id}: it is gone")
     if msg.sid or msg.status in delivery.FINAL:
         return  # sent already, or settled for good
     if msg.status == "sending_api":
@@ -150,9 +113,10 @@ def send_one(message_id: int) -> None:
     if ledger.opted_out(msg.to_number):
         _settle(msg, "blocked", None, f"not sent: {who} has opted out (texted STOP)")
         return
-    if current_app.config["REDIS_URL"]:
+    limiter: SenderRate | None = current_app.extensions.get("sender_rate")
+    if limiter is not None:
         try:
-            _rate().acquire(msg.from_number or sender(), msg.num_segments)
+            limiter.acquire(msg.from_number or sender(), msg.num_segments)
         except RateLimited as exc:
             raise RetryLater(str(exc), max(1, round(exc.seconds))) from exc
     msg.status = "sending_api"
@@ -161,11 +125,12 @@ def send_one(message_id: int) -> None:
 
 
 def _call_twilio(msg: Message) -> None:
+    settings = config.current()
     params = {"to": msg.to_number, "body": msg.body}
-    if current_app.config["TWILIO_MESSAGING_SERVICE_SID"]:
-        params["messaging_service_sid"] = current_app.config["TWILIO_MESSAGING_SERVICE_SID"]
+    if settings.twilio_messaging_service_sid:
+        params["messaging_service_sid"] = settings.twilio_messaging_service_sid
     else:
-        params["from_"] = current_app.config["TWILIO_FROM_NUMBER"]
+        params["from_"] = settings.twilio_from_number or ""
     url = callback_url()
     if url:
         params["status_callback"] = url
@@ -265,6 +230,5 @@ def record_status(msg: Message, reported: str, error_code: int | None) -> None:
             "dlr",
         )
     elif after == "delivered" and msg.ticket_id is not None:
-        mode = current_app.config["DELIVERY_RECEIPTS"]
-        if mode != "off":
-            add_outbox("delivery_receipt", message_id=msg.id)
+        if config.current().delivery_receipts != "off":
+            outbox.add("delivery_receipt", message_id=msg.id)

@@ -7,13 +7,13 @@ import logging
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, request
 
-from supportbot import jobs
 from supportbot.extensions import db
-from supportbot.inbound.actions import collecting_outbox
+from supportbot.jobs import outbox
+from supportbot.jobs.dispatch import dispatch
 from supportbot.models import Message, StatusCallback
 from supportbot.outbound.pipeline import lock_sid, record_status
 from supportbot.signing import require_signed_twilio_form
-from supportbot.text import storable, storable_json
+from supportbot.storable import storable, storable_json
 
 log = logging.getLogger(__name__)
 bp = Blueprint("status", __name__)
@@ -40,7 +40,7 @@ def status_callback() -> Response:
     if len(sid) > 64 or len(status) > 32:
         abort(400, description="MessageSid or MessageStatus is too long")
     code = _error_code(form.get("ErrorCode"))
-    with collecting_outbox() as work:
+    with outbox.collecting() as work:
         lock_sid(sid)
         db.session.add(
             StatusCallback(
@@ -56,6 +56,6 @@ def status_callback() -> Response:
         if msg is not None:
             record_status(msg, status, code)
         db.session.commit()
-    jobs.dispatch(work)
+    dispatch(work)
     log.info("status sid=%s status=%s code=%s known=%s", sid, status, code or "-", msg is not None)
     return Response(status=204)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from flask import current_app
+from flask import Flask, current_app
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
+
+from supportbot import config
+from supportbot.config import Settings
 
 # the library logs every request with its form (bodies, numbers) at INFO: never ours
 _quiet = logging.getLogger("supportbot.twilio_http")
@@ -41,29 +43,31 @@ class RoutedHttpClient(TwilioHttpClient):
         return super().request(method, rewrite(url, self.base_url), *args, **kwargs)
 
 
-def build(config: Mapping[str, Any]) -> Client:
+def build(settings: Settings) -> Client:
     return Client(
-        config["TWILIO_ACCOUNT_SID"],
-        config["TWILIO_AUTH_TOKEN"],
-        http_client=RoutedHttpClient(config["TWILIO_API_BASE_URL"], config["TWILIO_TIMEOUT"]),
+        settings.twilio_account_sid,
+        settings.twilio_auth_token,
+        http_client=RoutedHttpClient(settings.twilio_api_base_url, settings.twilio_timeout),
     )
 
 
+def init_app(app: Flask) -> None:
+    """This process's client, built once: one connection pool, kept alive across jobs."""
+    app.extensions["twilio_client"] = build(app.extensions["settings"])
+
+
 def client() -> Client:
-    """This process's client: one connection pool, kept alive across jobs."""
-    cached = current_app.extensions.get("twilio_client")
-    if cached is None:
-        cached = current_app.extensions["twilio_client"] = build(current_app.config)
-    return cached
+    built: Client = current_app.extensions["twilio_client"]
+    return built
 
 
 def download_media(url: str, content_type: str, index: int) -> tuple[str, bytes]:
     """An MMS attachment, fetched with the account's credentials (Twilio requires them)."""
-    cfg = current_app.config
+    settings = config.current()
     resp = requests.get(
-        rewrite(url, cfg["TWILIO_API_BASE_URL"]),
-        auth=(cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"]),
-        timeout=cfg["TWILIO_TIMEOUT"],
+        rewrite(url, settings.twilio_api_base_url),
+        auth=(settings.twilio_account_sid or "", settings.twilio_auth_token or ""),
+        timeout=settings.twilio_timeout,
     )
     resp.raise_for_status()
     ext = mimetypes.guess_extension(content_type or "") or ".bin"

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 import click
-from flask import Flask, Response, current_app
+from flask import Flask
 from flask.cli import with_appcontext
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import run_simple
+
+from supportbot import config
+from supportbot.sandbox.twilio import create_twilio_sandbox
 
 MOUNT = "/sandbox/twilio"
-
-
-def unknown_controls(data: dict, known: tuple[str, ...]) -> Response | None:
-    """A 400 naming any knob the stand-in does not have: a typo must not pass silently."""
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        return Response(f"unknown control {', '.join(unknown)}\n", status=400, mimetype="text/plain")
-    return None
-
-
-def apply_controls(target: object, data: dict, names: tuple[str, ...]) -> None:
-    """POST /_control of either stand-in: set the named knobs present in the request."""
-    for name in names:
-        if name in data:
-            setattr(target, name, data[name])
 
 
 @click.command("sandbox")
@@ -31,20 +20,14 @@ def apply_controls(target: object, data: dict, names: tuple[str, ...]) -> None:
 @with_appcontext
 def sandbox_command(host: str, port: int) -> None:
     """Run the Twilio stand-in alone (Messages API at its root)."""
-    from werkzeug.serving import run_simple
-
-    from supportbot.sandbox.twilio import create_twilio_sandbox
-
-    app = create_twilio_sandbox(
-        current_app.config["TWILIO_ACCOUNT_SID"], current_app.config["TWILIO_AUTH_TOKEN"]
-    )
+    settings = config.current()
+    app = create_twilio_sandbox(settings.twilio_account_sid or "", settings.twilio_auth_token or "")
     run_simple(host, port, app, threaded=True)
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(sandbox_command)
-    if app.config["SUPPORTBOT_ENV"] == "development" and not app.config["TESTING"]:
-        from supportbot.sandbox.twilio import create_twilio_sandbox
-
-        twilio = create_twilio_sandbox(app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"])
+    settings = app.extensions["settings"]
+    if settings.development and not settings.testing:
+        twilio = create_twilio_sandbox(settings.twilio_account_sid or "", settings.twilio_auth_token or "")
         app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {MOUNT: twilio})  # type: ignore[method-assign]

@@ -20,7 +20,7 @@ from typing import Any
 import requests
 from flask import Flask, Response, jsonify, request
 
-from supportbot.sandbox import apply_controls, unknown_controls
+from supportbot.sandbox.controls import apply_controls, unknown_controls
 
 STATUSES = {
     "To Do": "new",

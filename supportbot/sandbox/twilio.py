@@ -32,7 +32,7 @@ from flask import Flask, Response, jsonify, request
 from twilio.request_validator import RequestValidator
 
 from supportbot.outbound.segments import count_segments
-from supportbot.sandbox import apply_controls, unknown_controls
+from supportbot.sandbox.controls import apply_controls, unknown_controls
 
 log = logging.getLogger(__name__)
 

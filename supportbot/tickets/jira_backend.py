@@ -1,26 +1,30 @@
-"""Jira behind the Backend interface. The only module that imports the jira library."""
+"""Jira behind the Backend interface. The only module that imports the jira library.
+
+It speaks Jira and returns values: no database, no transaction, no job state.
+"""
 
 from __future__ import annotations
 
 import io
 import json
 import logging
-import math
 import time
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import requests
-import sqlalchemy as sa
 from jira import JIRA, JIRAError
 
-from supportbot.extensions import db
-from supportbot.jobs.tasks import PermanentError, RetryLater, is_retry
-from supportbot.models import Note, Ticket, as_utc
-from supportbot.tickets.backends import Created, NewIssue
+from supportbot.config import Settings
+from supportbot.jobs.errors import PermanentError, RetryLater
+from supportbot.tickets.desk import Created, NewIssue
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+# on a service desk this property makes a comment internal: supportbot's notes are
+# for agents, never for the customer portal
+INTERNAL = {"key": "sd.public.comment", "value": {"internal": True}}
 
 
 def _reason(exc: JIRAError) -> str:
@@ -38,11 +42,11 @@ def classify(exc: JIRAError) -> Exception:
                 retry_after = int(exc.response.headers.get("Retry-After", ""))
             except ValueError:
                 retry_after = None
-        return RetryLater(_reason(exc), retry_after)
+        return RetryLater(_reason(exc), retry_after, refused=status == 429)
     if status in (400, 401, 403, 404):
         # retrying cannot fix a bad project key, a missing permission or bad credentials
-        return PermanentError("configuration: " + _reason(exc))
-    return RetryLater(_reason(exc), None)
+        return PermanentError("configuration: " + _reason(exc), refused=True)
+    return RetryLater(_reason(exc), None, refused=0 < status < 500)
 
 
 class JiraBackend:
@@ -60,20 +64,20 @@ class JiraBackend:
         self.project = project
         self.issue_type = issue_type
         self.search_lag = search_lag
-        self._own: set[str] | None = None
         self.groups_ttl = groups_ttl
+        self._own: set[str] | None = None
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}  # user -> (expires, groups)
 
     @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> JiraBackend:
+    def from_settings(cls, settings: Settings) -> JiraBackend:
         auth: dict[str, Any]
-        if config["JIRA_USER"]:
-            auth = {"basic_auth": (config["JIRA_USER"], config["JIRA_API_TOKEN"] or "")}
+        if settings.jira_user:
+            auth = {"basic_auth": (settings.jira_user, settings.jira_api_token or "")}
         else:
-            auth = {"token_auth": config["JIRA_API_TOKEN"] or ""}
+            auth = {"token_auth": settings.jira_api_token or ""}
         client = JIRA(
-            server=config["JIRA_URL"],
-            timeout=config["JIRA_TIMEOUT"],
+            server=settings.jira_url,
+            timeout=settings.jira_timeout,
             # no serverInfo round trip per job: the settings say which Jira this is
             get_server_info=False,
             # the library would sleep inside the job on 429/503; RQ's retry waits instead
@@ -82,16 +86,16 @@ class JiraBackend:
             **auth,
         )
         # email + token means Cloud (enhanced JQL search); a PAT alone means Data Center
-        client.deploymentType = "Cloud" if config["JIRA_USER"] else "Server"
+        client.deploymentType = "Cloud" if settings.jira_user else "Server"
         return cls(
             client,
-            config["JIRA_PROJECT_KEY"],
-            config["JIRA_ISSUE_TYPE"],
-            config["JIRA_SEARCH_LAG_SECONDS"],
-            config["JIRA_AGENT_CACHE_SECONDS"],
+            settings.jira_project_key,
+            settings.jira_issue_type,
+            settings.jira_search_lag_seconds,
+            settings.jira_agent_cache_seconds,
         )
 
-    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         try:
             return fn(*args, **kwargs)
         except JIRAError as exc:
@@ -105,21 +109,27 @@ class JiraBackend:
         except requests.RequestException as exc:
             raise RetryLater(f"Jira unreachable ({exc.__class__.__name__})", None) from exc
 
-    def find(self, label: str) -> dict[str, Any] | None:
+    def _rest(
+        self, method: str, path: str, body: object = None, params: Mapping[str, str] | None = None
+    ) -> Any:
+        """One REST call the jira library has no method for: comments with properties
+        (JIRA.add_comment cannot set them), a comment's properties, and reading
+        comments with expand=properties. It goes through the client's own session,
+        so authentication and error handling stay the library's."""
+        url = f"{self.client.server_url}/rest/api/2/{path}"
+        data = None if body is None else json.dumps(body)
+        resp = self._call(self.client._session.request, method, url, data=data, params=params)
+        return resp.json() if resp.content else None
+
+    def find(self, label: str) -> Created | None:
         jql = f'project = "{self.project}" AND labels = "{label}"'
         found = self._call(self.client.search_issues, jql, maxResults=1, fields="status", json_result=True)
-        issues = found.get("issues", [])
-        return issues[0] if issues else None
+        issues = found.get("issues", []) if isinstance(found, dict) else []
+        if not issues:
+            return None
+        return Created(issues[0]["key"], _status_name(issues[0]))
 
     def create(self, issue: NewIssue) -> Created:
-        # a first attempt creates at once; a later one first looks for what an
-        # earlier attempt may have made (timed out, or its worker was killed)
-        if is_retry():
-            existing = self.find(issue.labels[-1])
-            if existing is not None:
-                log.info("ticket %s: found the issue %s an earlier attempt made", issue.ref, existing["key"])
-                return Created(existing["key"], _status_name(existing))
-            self._wait_for_search_index(issue.ticket_id)
         fields = {
             "project": {"key": self.project},
             "summary": issue.summary,
@@ -127,64 +137,21 @@ class JiraBackend:
             "issuetype": {"name": self.issue_type},
             "labels": list(issue.labels),
         }
-        self._mark_sent(issue.ticket_id, datetime.now(UTC))
-        try:
-            made = self._call(self.client.create_issue, fields=fields, prefetch=False)
-        except (PermanentError, RetryLater) as exc:
-            status = getattr(exc.__cause__, "status_code", None)
-            if status is not None and status < 500:
-                self._mark_sent(issue.ticket_id, None)  # Jira answered, and made nothing
-            raise
+        made = self._call(self.client.create_issue, fields=fields, prefetch=False)
         for name, content in issue.attachments:
             self._call(self.client.add_attachment, made.key, io.BytesIO(content), name)
         return Created(made.key, "Open")
 
-    def _mark_sent(self, ticket_id: int, when: datetime | None) -> None:
-        db.session.execute(sa.update(Ticket).where(Ticket.id == ticket_id).values(create_sent_at=when))
-        db.session.commit()
-
-    def _wait_for_search_index(self, ticket_id: int) -> None:
-        """Jira's JQL search is eventually consistent: an issue made a moment ago may not
-        be found yet. Create again only once the earlier request is older than the lag."""
-        sent = db.session.scalar(sa.select(Ticket.create_sent_at).where(Ticket.id == ticket_id))
-        db.session.rollback()
-        if sent is None:
-            return
-        waited = (datetime.now(UTC) - as_utc(sent)).total_seconds()
-        if waited < self.search_lag:
-            remaining = max(1, math.ceil(self.search_lag - waited))
-            raise RetryLater(
-                f"not found by search yet; Jira's index may lag (waiting {remaining}s)", remaining
-            )
-
-    def comment(self, ticket_id: int | None, key: str | None, body: str, dedupe: str) -> None:
-        """Once per dedupe key: recorded here, and marked on the comment for a retry to find."""
-        if db.session.scalar(sa.select(Note.id).where(Note.dedupe_key == dedupe)) is not None:
-            db.session.rollback()
-            return
-        db.session.rollback()
-        posted = self._find_comment(key, dedupe) if is_retry() else None
-        if posted is None:
-            posted = self._call(self._post_comment, key, body, dedupe)
-        db.session.add(Note(ticket_id=ticket_id, body=body, dedupe_key=dedupe, remote_id=str(posted)))
-
-    def _post_comment(self, key: str | None, body: str, dedupe: str) -> str:
-        # JIRA.add_comment cannot set comment properties; the REST API takes them on
-        # create, so post through the client's own session (its auth, its errors)
-        data = {
-            "body": body,
-            "properties": [
-                {"key": "supportbot", "value": {"dedupe": dedupe}},
-                # on a service desk, supportbot's notes are for agents, never the customer portal
-                {"key": "sd.public.comment", "value": {"internal": True}},
-            ],
-        }
-        resp = self.client._session.post(self.client._get_url(f"issue/{key}/comment"), data=json.dumps(data))
-        return str(resp.json()["id"])
+    def comment(self, key: str | None, body: str, dedupe: str, look_first: bool) -> str | None:
+        posted = self._find_comment(key, dedupe) if look_first else None
+        if posted is not None:
+            return posted
+        data = {"body": body, "properties": [{"key": "supportbot", "value": {"dedupe": dedupe}}, INTERNAL]}
+        return str(self._rest("POST", f"issue/{key}/comment", data)["id"])
 
     def _find_comment(self, key: str | None, dedupe: str) -> str | None:
         # a retry after a timeout or a killed worker: the comment may be there already
-        data = self._call(self.client._get_json, f"issue/{key}/comment", params={"expand": "properties"})
+        data = self._rest("GET", f"issue/{key}/comment", params={"expand": "properties"})
         for c in data.get("comments", []):
             for p in c.get("properties", []):
                 if p.get("key") == "supportbot" and (p.get("value") or {}).get("dedupe") == dedupe:
@@ -206,23 +173,19 @@ class JiraBackend:
         if cached is not None and cached[0] > now:
             return cached[1]
         try:
-            found = self.client.user(user, expand="groups")
-        except JIRAError as exc:
-            if exc.status_code != 404:
-                raise classify(exc) from exc
+            found = self._call(self.client.user, user, expand="groups")
+        except PermanentError as exc:
+            if getattr(exc.__cause__, "status_code", None) != 404:
+                raise
             groups: frozenset[str] = frozenset()
-        except requests.RequestException as exc:
-            raise RetryLater(f"Jira unreachable ({exc.__class__.__name__})", None) from exc
         else:
             items = (found.raw.get("groups") or {}).get("items") or []
             groups = frozenset(str(g.get("name")) for g in items if isinstance(g, dict) and g.get("name"))
         self._groups[user] = (now + self.groups_ttl, groups)
         return groups
 
-    def mark_delivered(self, key: str | None, comment_id: str, info: dict) -> None:
-        # no jira-library call sets a comment property; the REST API does, so use its session
-        url = self.client._get_url(f"issue/{key}/comment/{comment_id}/properties/supportbot.delivery")
-        self._call(self.client._session.put, url, data=json.dumps(info))
+    def mark_delivered(self, key: str | None, comment_id: str, info: dict[str, object]) -> None:
+        self._rest("PUT", f"issue/{key}/comment/{comment_id}/properties/supportbot.delivery", info)
 
     def transition(self, key: str | None, name: str) -> str | None:
         wanted = name.strip().lower()
@@ -231,10 +194,10 @@ class JiraBackend:
             to = (t.get("to") or {}).get("name", "")
             if wanted in (t["name"].lower(), to.lower()):
                 self._call(self.client.transition_issue, key, t["id"])
-                return to or t["name"]
+                return str(to or t["name"])
         log.info("issue %s: no transition %r from its current status", key, name)
         return None
 
 
 def _status_name(issue: Mapping[str, Any]) -> str:
-    return ((issue.get("fields") or {}).get("status") or {}).get("name") or "Open"
+    return str(((issue.get("fields") or {}).get("status") or {}).get("name") or "Open")

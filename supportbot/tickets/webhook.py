@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, request
 
-from supportbot import jobs
+from supportbot import config
 from supportbot.extensions import db
-from supportbot.inbound.actions import add_outbox, collecting_outbox
+from supportbot.jobs import outbox
+from supportbot.jobs.dispatch import dispatch
 from supportbot.models import Note, Ticket, WebhookDelivery
 from supportbot.signing import jira_signature_ok
 from supportbot.tickets.payloads import (
@@ -84,7 +85,7 @@ def jira_webhook() -> Response:
         request.headers.get("X-Atlassian-Webhook-Identifier")
         or hashlib.sha256(request.get_data()).hexdigest()
     )
-    with collecting_outbox() as work:
+    with outbox.collecting() as work:
         try:
             if not first_delivery(delivery[:200], event[:64]):
                 db.session.rollback()
@@ -96,7 +97,7 @@ def jira_webhook() -> Response:
         except sa.exc.IntegrityError:
             db.session.rollback()  # the same delivery, racing itself: the other one handles it
             work.clear()
-    jobs.dispatch(work)
+    dispatch(work)
     log.info("jira webhook %s delivery=%s", event or "-", delivery[:40])
     return Response(status=204)
 
@@ -113,18 +114,19 @@ def apply_comment_event(payload: dict[str, Any]) -> None:
     if db.session.scalar(sa.select(Note.id).where(Note.remote_id == comment_id)) is not None:
         return  # one supportbot wrote itself
     text = comment_text(comment.get("body"))
-    prefix = current_app.config["AGENT_SMS_PREFIX"]
+    settings = config.current()
+    prefix = settings.agent_sms_prefix
     directed = text.lower() == prefix.lower() or text.lower().startswith(prefix.lower() + " ")
     ticket_id = db.session.scalar(sa.select(Ticket.id).where(Ticket.jira_key == key))
     if not directed and (ticket_id is None or not is_public(comment, issue)):
         return  # internal, or not a supportbot ticket
-    if directed and not in_project(str(key), current_app.config["JIRA_PROJECT_KEY"]):
+    if directed and not in_project(str(key), settings.jira_project_key):
         # /sms from any other project could text any customer: refused, and no note
         # goes to an issue that is not ours
         log.warning("jira comment %s on %s refused: /sms outside the support project", comment_id, key)
         return
     # whether the author is an agent is asked of Jira by the job: the web never calls Jira
-    add_outbox(
+    outbox.add(
         "agent_reply",
         key=key,
         comment_id=comment_id,

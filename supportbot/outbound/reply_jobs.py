@@ -1,13 +1,20 @@
-"""Outbound jobs: an agent's Jira comment to SMS, single sends, delivery receipts."""
+"""Outbound jobs: an agent's Jira comment to SMS, single sends, delivery receipts.
+
+Notes for the ticket are written as "ticket_note" outbox rows, posted by their own
+job after this one commits: a failure handler never calls the help desk itself.
+"""
 
 from __future__ import annotations
 
 import logging
 
 import sqlalchemy as sa
-from flask import current_app
 
+from supportbot import config
 from supportbot.extensions import db
+from supportbot.jobs import outbox
+from supportbot.jobs.registry import OUTBOUND, TICKETS, job, on_failure
+from supportbot.jobs.runner import require
 from supportbot.models import Contact, Message, Ticket
 from supportbot.outbound import delivery
 from supportbot.outbound.pipeline import queue_sms, send_one
@@ -19,12 +26,12 @@ log = logging.getLogger(__name__)
 
 
 def _note(ticket_id: int | None, key: str | None, text: str, dedupe: str) -> None:
-    backend().comment(ticket_id, key, f"supportbot: {text}", dedupe=dedupe)
+    outbox.add("ticket_note", ticket_id=ticket_id, key=key, body=f"supportbot: {text}", dedupe=dedupe)
 
 
 def _directed(text: str) -> tuple[str | None, str]:
     """'/sms +14155550123 Hello' -> ('+14155550123', 'Hello'); '/sms Hello' -> (None, 'Hello')."""
-    rest = text[len(current_app.config["AGENT_SMS_PREFIX"]) :].strip()
+    rest = text[len(config.current().agent_sms_prefix) :].strip()
     first, _, after = rest.partition(" ")
     if first.startswith("+") or first.replace("-", "").replace("(", "").replace(")", "").isdigit():
         return normalise(first), after.strip()
@@ -32,10 +39,11 @@ def _directed(text: str) -> tuple[str | None, str]:
 
 
 def agent_rule() -> agents.AgentRule:
-    cfg = current_app.config
-    return agents.AgentRule(groups=cfg["JIRA_AGENT_GROUPS"], accounts=cfg["JIRA_AGENT_ACCOUNTS"])
+    settings = config.current()
+    return agents.AgentRule(groups=settings.jira_agent_groups, accounts=settings.jira_agent_accounts)
 
 
+@job("agent_reply", OUTBOUND)
 def agent_reply(
     key: str,
     comment_id: str,
@@ -91,14 +99,14 @@ def agent_reply(
         _note(
             None,
             key,
-            f"not sent: name a number, e.g. {current_app.config['AGENT_SMS_PREFIX']} +14155550123 Hello",
+            f"not sent: name a number, e.g. {config.current().agent_sms_prefix} +14155550123 Hello",
             f"dir-{comment_id}",
         )
         return
     if not body:
         return
-    ticket = db.session.get(Ticket, ticket_id)
-    to = db.session.get(Contact, ticket.contact_id).phone
+    ticket = require(Ticket, ticket_id)
+    to = require(Contact, ticket.contact_id).phone
     ids = queue_sms(to, body, key=f"jira-comment-{comment_id}", ticket_id=ticket_id, comment_id=comment_id)
     db.session.commit()
     for message_id in ids:  # in order; a retry skips the parts already sent
@@ -106,6 +114,7 @@ def agent_reply(
         db.session.commit()
 
 
+@on_failure("agent_reply")
 def reply_failed(key: str, comment_id: str, ticket_id: int | None, reason: str, **_: object) -> None:
     _note(
         ticket_id,
@@ -115,33 +124,32 @@ def reply_failed(key: str, comment_id: str, ticket_id: int | None, reason: str, 
     )
 
 
+@job("send_sms", OUTBOUND)
 def send_sms(message_id: int) -> None:
     send_one(message_id)
 
 
+@on_failure("send_sms")
 def send_failed(message_id: int, reason: str, **_: object) -> None:
     msg = db.session.get(Message, message_id)
     if msg is not None and msg.status not in delivery.FINAL and not msg.sid:
         msg.status = "failed"
         msg.error_detail = reason[:500]
         if msg.ticket_id is not None:
-            ticket = db.session.get(Ticket, msg.ticket_id)
             _note(
-                msg.ticket_id,
-                ticket.jira_key,
-                f"SMS to {mask(msg.to_number)} failed: {reason[:200]}",
-                f"send-{msg.id}",
+                msg.ticket_id, None, f"SMS to {mask(msg.to_number)} failed: {reason[:200]}", f"send-{msg.id}"
             )
 
 
+@job("delivery_receipt", TICKETS)
 def delivery_receipt(message_id: int) -> None:
     """Show a delivered reply on its ticket: a property on the comment, or a short note."""
-    msg = db.session.get(Message, message_id)
-    ticket = db.session.get(Ticket, msg.ticket_id)
+    msg = require(Message, message_id)
+    ticket = require(Ticket, msg.ticket_id)
     when = msg.updated_at.strftime("%Y-%m-%d %H:%M UTC")
     part = f" (part {msg.part} of {msg.parts})" if msg.parts > 1 else ""
     text = f"delivered to {mask(msg.to_number)}{part} at {when}"
-    if current_app.config["DELIVERY_RECEIPTS"] == "property" and msg.comment_id:
+    if config.current().delivery_receipts == "property" and msg.comment_id:
         backend().mark_delivered(
             ticket.jira_key, msg.comment_id, {"status": "delivered", "part": msg.part, "at": when}
         )

@@ -1,0 +1,44 @@
+"""The outbox: work written in the caller's transaction, run by a job after commit.
+
+The record of work is this table, not Redis (which keeps nothing on disk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+import sqlalchemy as sa
+
+from supportbot.extensions import db
+from supportbot.models import Outbox, utcnow
+
+Work = list[tuple[int, str]]  # (outbox id, kind), dispatched after commit
+
+# rows added while a request or job runs, for it to dispatch after its commit
+_collector: ContextVar[Work | None] = ContextVar("outbox_collector", default=None)
+
+
+@contextmanager
+def collecting() -> Iterator[Work]:
+    """Collect the (id, kind) of every outbox row added inside the block."""
+    work: Work = []
+    token = _collector.set(work)
+    try:
+        yield work
+    finally:
+        _collector.reset(token)
+
+
+def add(kind: str, **payload: object) -> tuple[int, str]:
+    """Write work for after commit, in the caller's transaction (one INSERT, no ORM flush)."""
+    outbox_id = db.session.execute(
+        sa.insert(Outbox)
+        .values(kind=kind, payload=payload, state="pending", attempts=0, created_at=utcnow())
+        .returning(Outbox.id)
+    ).scalar_one()
+    collected = _collector.get()
+    if collected is not None:
+        collected.append((outbox_id, kind))
+    return outbox_id, kind
