@@ -10,25 +10,21 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from supportbot import cli, config, health, http_errors, logs, sandbox
+from supportbot import cli, config, health, http_errors, logs, sandbox, twilio_client
 from supportbot.consent import ledger
 from supportbot.extensions import db, migrate
 from supportbot.inbound import views as inbound_views
 from supportbot.jobs import queues, worker
 from supportbot.keywords.store import KeywordStore
-
-# the modules that declare job kinds (@job): imported so that every process knows them
-from supportbot.outbound import (
-    pipeline,
-    reply_jobs,  # noqa: F401
-    status_views,
-    twilio_client,
-)
-from supportbot.tickets import backends, ticket_jobs  # noqa: F401
+from supportbot.outbound import pipeline, reply_jobs, status_views
+from supportbot.tickets import backends, ticket_jobs
 from supportbot.tickets import webhook as jira_webhook
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# the modules that declare job kinds (@job): importing them here registers every kind
+# in every process, web and worker alike
+JOB_MODULES = (reply_jobs, ticket_jobs)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

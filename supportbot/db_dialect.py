@@ -12,7 +12,7 @@ def is_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def insert_for(model: type) -> sa.Insert:
+def insert_for(model: type) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that speaks ON CONFLICT, which both dialects have under the same names."""
     return (postgresql.insert if is_postgres() else sqlite.insert)(model)
 

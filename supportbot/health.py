@@ -55,7 +55,10 @@ def configuration_errors() -> list[tuple[str, str]]:
         .limit(1)
     ).all()
     db.session.rollback()
-    return [(f"help desk configuration (SB-{i})", e.split("configuration: ", 1)[1][:300]) for i, e in rows]
+    return [
+        (f"help desk configuration (SB-{i})", (e or "").split("configuration: ", 1)[-1][:300])
+        for i, e in rows
+    ]
 
 
 def _report(found: list[tuple[str, str]]) -> None:

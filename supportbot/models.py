@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from supportbot.extensions import db
+
+if TYPE_CHECKING:
+    # Flask-SQLAlchemy builds db.Model at run time from extensions.Base; the checker sees Base
+    from supportbot.extensions import Base as Model
+else:
+    Model = db.Model
 
 
 def utcnow() -> datetime:
@@ -20,7 +26,7 @@ def as_utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class Contact(db.Model):
+class Contact(Model):
     """One phone number that has texted us or that we text."""
 
     __tablename__ = "contacts"
@@ -31,7 +37,7 @@ class Contact(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class Ticket(db.Model):
+class Ticket(Model):
     """A conversation with a contact; the Jira issue once the worker has made it."""
 
     __tablename__ = "tickets"
@@ -59,7 +65,7 @@ class Ticket(db.Model):
         return f"SB-{self.id}"
 
 
-class Message(db.Model):
+class Message(Model):
     """Every SMS/MMS in either direction, with what we answered or how it was delivered."""
 
     __tablename__ = "messages"
@@ -92,7 +98,7 @@ class Message(db.Model):
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 
 
-class ConsentEvent(db.Model):
+class ConsentEvent(Model):
     """Append-only consent ledger; each row carries the hash of the one before it."""
 
     __tablename__ = "consent_events"
@@ -113,7 +119,7 @@ class ConsentEvent(db.Model):
     __table_args__ = (sa.Index("ix_consent_events_phone_id", "phone", "id"),)
 
 
-class Outbox(db.Model):
+class Outbox(Model):
     """Work to do after commit. The record of work is here, not in Redis."""
 
     __tablename__ = "outbox"
@@ -127,7 +133,7 @@ class Outbox(db.Model):
     done_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
 
 
-class Note(db.Model):
+class Note(Model):
     """A comment supportbot put on a ticket: the whole help desk for local tickets,
     and for Jira the record that a comment was posted (its dedupe key)."""
 
@@ -142,7 +148,7 @@ class Note(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
 
-class WebhookDelivery(db.Model):
+class WebhookDelivery(Model):
     """Webhooks already handled (Jira's are at-least-once): one row per delivery id."""
 
     __tablename__ = "webhook_deliveries"
@@ -154,7 +160,7 @@ class WebhookDelivery(db.Model):
     __table_args__ = (sa.UniqueConstraint("source", "delivery_id"),)
 
 
-class StatusCallback(db.Model):
+class StatusCallback(Model):
     """Every delivery receipt Twilio sends, kept as received (at-least-once, any order)."""
 
     __tablename__ = "status_callbacks"

@@ -64,6 +64,6 @@ def jira_signature_ok(request: Request) -> bool:
         return hmac.compare_digest(expected.encode(), given.strip().lower().encode("utf-8", "replace"))
     token = settings.jira_webhook_token
     given_token = request.args.get("token", "")
-    return bool(token and given_token) and hmac.compare_digest(
-        given_token.encode("utf-8", "replace"), token.encode()
-    )
+    if not (token and given_token):
+        return False
+    return hmac.compare_digest(given_token.encode("utf-8", "replace"), token.encode())

@@ -15,8 +15,8 @@ from werkzeug.wrappers import Request, Response
 
 from supportbot.config import load
 from supportbot.outbound.ratelimit import SenderRate
-from supportbot.outbound.twilio_client import build, rewrite
 from supportbot.sandbox.twilio import create_twilio_sandbox
+from supportbot.twilio_client import build, rewrite
 
 SPEC = Path(__file__).resolve().parent.parent.parent / "shared" / "reference" / "twilio_api_v2010.json"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 
@@ -83,7 +84,7 @@ def reply(ctx: Context) -> Outcome:
     return Outcome(engine.render(ctx.match.route.reply, ctx.config))
 
 
-def _fields(ticket: Ticket) -> object:
+def _fields(ticket: Ticket) -> SimpleNamespace:
     return engine.ticket_fields(ticket.ref, ticket.jira_key, ticket.status)
 
 

@@ -30,7 +30,7 @@ class InboundResult:
     outbox: list[tuple[int, str]] = field(default_factory=list)  # (outbox id, kind)
 
 
-def _insert_ignore(table: type, values: dict, index: list[str]) -> sa.Insert:
+def _insert_ignore(table: type, values: dict[str, object], index: list[str]) -> sa.Insert:
     """INSERT ... ON CONFLICT DO NOTHING.
 
     On Postgres a conflicting insert waits for the other transaction's commit,

@@ -75,7 +75,7 @@ def render(template: str | None, config: KeywordConfig, ticket: SimpleNamespace 
     """Fill a validated template; fields were checked at load time."""
     if template is None:
         return None
-    fields = {"program": config.program, "help_contact": config.help_contact}
+    fields: dict[str, object] = {"program": config.program, "help_contact": config.help_contact}
     if ticket is not None:
         fields["ticket"] = ticket
     return template.format_map(fields)

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request
 from twilio.base.exceptions import TwilioRestException
 
-from supportbot import config
+from supportbot import config, twilio_client
 from supportbot.consent import ledger
 from supportbot.contacts import lock_contact
 from supportbot.db_dialect import advisory_xact_lock
@@ -18,7 +18,7 @@ from supportbot.extensions import db
 from supportbot.jobs import outbox
 from supportbot.jobs.errors import PermanentError, RetryLater
 from supportbot.models import Message, StatusCallback
-from supportbot.outbound import delivery, twilio_client
+from supportbot.outbound import delivery
 from supportbot.outbound import twilio_errors as errors
 from supportbot.outbound.parts import split_parts
 from supportbot.outbound.ratelimit import RateLimited, SenderRate

@@ -257,9 +257,10 @@ def create_twilio_sandbox(  # noqa: C901 - small routes, one closure
             }
             sandbox.messages.append(msg)
             hang, sandbox.hang_next = sandbox.hang_next, 0.0
-        if msg["status_callback"]:
+        callback = form.get("StatusCallback")
+        if callback:
             for i, params in enumerate(sandbox.callbacks_for(msg)):
-                sandbox.schedule(msg["status_callback"], params, sandbox.callback_delay * (i + 1))
+                sandbox.schedule(callback, params, sandbox.callback_delay * (i + 1))
         if hang:
             time.sleep(hang)  # the message is accepted; the answer never arrives in time
         return jsonify(message_json(msg)), 201

@@ -124,7 +124,7 @@ class JiraBackend:
     def find(self, label: str) -> Created | None:
         jql = f'project = "{self.project}" AND labels = "{label}"'
         found = self._call(self.client.search_issues, jql, maxResults=1, fields="status", json_result=True)
-        issues = found.get("issues", []) if isinstance(found, dict) else []
+        issues: list[dict[str, Any]] = found.get("issues", []) if isinstance(found, dict) else []
         if not issues:
             return None
         return Created(issues[0]["key"], _status_name(issues[0]))

@@ -35,7 +35,8 @@ def _walk(node: Any, out: list[str], depth: int = 0) -> None:
     if not isinstance(node, dict):
         return
     kind = node.get("type")
-    attrs = node.get("attrs") if isinstance(node.get("attrs"), dict) else {}
+    raw_attrs = node.get("attrs")
+    attrs: dict[str, Any] = raw_attrs if isinstance(raw_attrs, dict) else {}
     if kind == "text":
         out.append(str(node.get("text", "")))
     elif kind == "hardBreak":

@@ -18,10 +18,10 @@ from supportbot.jobs.errors import PermanentError, RetryLater
 from supportbot.jobs.registry import TICKETS, job, on_failure
 from supportbot.jobs.runner import checkpoint, is_retry, require
 from supportbot.models import Contact, Message, Note, Ticket, as_utc
-from supportbot.outbound.twilio_client import download_media
 from supportbot.phone import mask
 from supportbot.tickets.backends import backend
 from supportbot.tickets.desk import Created, NewIssue
+from supportbot.twilio_client import download_media
 
 log = logging.getLogger(__name__)
 
