@@ -19,19 +19,19 @@ run: $(STAMP)  ## development server on http://127.0.0.1:5000 (SQLite, jobs in p
 	$(DEV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)  ## the whole suite against this machine's Postgres and Redis
-	$(BIN)/ruff check supportbot tests bench
+	$(BIN)/ruff check supportbot standins tests bench
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check supportbot tests bench
-	$(BIN)/ruff format --check supportbot tests bench
+	$(BIN)/ruff check supportbot standins tests bench
+	$(BIN)/ruff format --check supportbot standins tests bench
 
 format: $(STAMP)
-	$(BIN)/ruff format supportbot tests bench
-	$(BIN)/ruff check --fix supportbot tests bench
+	$(BIN)/ruff format supportbot standins tests bench
+	$(BIN)/ruff check --fix supportbot standins tests bench
 
 bench: $(STAMP)  ## the benchmarks in bench/ (minutes; prints their figures)
-	$(BIN)/python bench/inbound.py
+	$(BIN)/python -m bench.inbound
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import ROOT
+from helpers import ROOT
 
 from supportbot.extensions import db
 from supportbot.models import Message, Ticket

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REDIS_URL
+from helpers import REDIS_URL
 
 from supportbot import config
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import pytest
 import requests
 import sqlalchemy as sa
-from conftest import HAVE_REDIS, inbound_form, jira_settings, post_signed
-from standins import ServedApp, Worker, free_port, wait_until
-from test_tickets import run_jobs
+from helpers import HAVE_REDIS, inbound_form, jira_settings, post_signed, run_jobs
 
+from standins import ServedApp, Worker, free_port, wait_until
 from supportbot.extensions import db
 from supportbot.models import ConsentEvent, Contact, Message, StatusCallback, Ticket
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import ACCOUNT_SID, AUTH_TOKEN, HAVE_REDIS
-from standins import ServedApp, wait_until
+from helpers import ACCOUNT_SID, AUTH_TOKEN, HAVE_REDIS
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from werkzeug.wrappers import Request, Response
 
+from standins import ServedApp, wait_until
 from supportbot.outbound.ratelimit import SenderRate
 from supportbot.outbound.twilio_client import build, rewrite
 from supportbot.sandbox.twilio import create_twilio_sandbox

@@ -10,11 +10,9 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from conftest import HAVE_REDIS, inbound_form, jira_settings, post_signed
-from rq import SimpleWorker
-from standins import Worker, wait_until
-from test_inbound import reply_of
+from helpers import ACCOUNT_SID, HAVE_REDIS, inbound_form, jira_settings, post_signed, reply_of, run_jobs
 
+from standins import Worker, wait_until
 from supportbot.extensions import db
 from supportbot.jobs import queues
 from supportbot.models import Note, Outbox, Ticket
@@ -27,14 +25,6 @@ AGENT = "+14155550100"
 
 def text(client, sid, body, sender=CUSTOMER):
     return reply_of(post_signed(client, inbound_form(sid=sid, sender=sender, body=body)))
-
-
-def run_jobs(app) -> None:
-    """Everything queued, in this process (RQ's SimpleWorker), until the queues are empty."""
-    with app.app_context():
-        worker = SimpleWorker([queues.queue(n) for n in queues.QUEUES], connection=queues.redis())
-        # with_scheduler in burst mode: due retries are enqueued first, synchronously
-        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
 
 
 def ticket(app, ticket_id=1) -> Ticket:
@@ -60,8 +50,6 @@ def test_a_text_becomes_one_jira_issue(make_app, jira, redis_conn):
 
 
 def test_mms_media_is_fetched_with_twilio_credentials_and_attached(make_app, jira, sandbox, redis_conn):
-    from conftest import ACCOUNT_SID
-
     app = make_app(**jira_settings(jira, JIRA_ATTACH_MEDIA=True), TWILIO_API_BASE_URL=sandbox.url)
     url = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/MM1/Media/ME1"
     form = inbound_form(body="", NumMedia="1", MediaUrl0=url, MediaContentType0="image/jpeg")

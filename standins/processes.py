@@ -1,73 +1,21 @@
-"""Servers the tests talk to over real HTTP: the Jira stand-in, worker processes, Redis."""
+"""Processes the tests and benchmarks start: real RQ workers and a Redis of their own."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import requests
-from werkzeug.serving import make_server
+import redis
+
+from standins.servers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServedApp:
-    """A WSGI app served on loopback (a free port unless one is given) from a thread."""
-
-    def __init__(self, app: Any, port: int = 0):
-        self.app = app
-        self.server = make_server("127.0.0.1", port, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class JiraStandin(ServedApp):
-    def control(self, **settings: Any) -> None:
-        requests.post(self.url + "/_control", json=settings, timeout=5).raise_for_status()
-
-    @property
-    def state(self) -> Any:
-        return self.app.extensions["jira_state"]
-
-    def issues(self) -> dict[str, dict[str, Any]]:
-        with self.state.lock:
-            return {k: dict(v) for k, v in self.state.issues.items()}
-
-
-class Sandbox(ServedApp):
-    """The Twilio sandbox served for a test."""
-
-    def control(self, **settings: Any) -> None:
-        requests.post(self.url + "/_control", json=settings, timeout=5).raise_for_status()
-
-    def messages(self) -> list[dict]:
-        return requests.get(self.url + "/_state", timeout=5).json()["messages"]
-
-    def callbacks(self) -> list[dict]:
-        return requests.get(self.url + "/_state", timeout=5).json()["callbacks"]
-
-    def refused(self) -> list[int]:
-        return requests.get(self.url + "/_state", timeout=5).json()["refused"]
 
 
 def env_for(config: Mapping[str, Any]) -> dict[str, str]:
@@ -119,17 +67,6 @@ class Worker:
         return self.log_path.read_text(errors="replace")
 
 
-def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(every)
-
-
 class RedisServer:
     """A redis-server of the test's own on another port, which the test may stop and start."""
 
@@ -157,8 +94,6 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        import redis
-
         wait_until(lambda: _pings(redis.Redis(port=self.port)), 10, "redis-server to start")
 
     def stop(self) -> None:
