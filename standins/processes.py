@@ -52,9 +52,17 @@ class Worker:
         self.proc.wait(timeout=10)
         self.log.close()
 
+    def pause(self) -> None:
+        """SIGSTOP the worker and its scheduler: it takes no job until resume()."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGCONT)  # a paused worker must see the SIGTERM
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -29,6 +29,13 @@ def _int(name: str, raw: Any, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
+def _positive(name: str, raw: Any, default: int) -> int:
+    value = _int(name, raw, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1, got {raw!r}")
+    return value
+
+
 def _float(name: str, raw: Any, default: float) -> float:
     if raw is None or raw == "":
         return default
@@ -137,9 +144,19 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         ),
         # seconds between a failed job's retries (jittered); the last one repeats no more
         "JOB_RETRY_INTERVALS": _intervals(src.get("JOB_RETRY_INTERVALS")),
-        # how often a worker cleans RQ's registries, which retries jobs of killed workers
+        # how often a worker cleans RQ's registries, which retries jobs of killed workers;
+        # 15 keeps a killed worker's job within two minutes with the defaults below
         "WORKER_MAINTENANCE_SECONDS": _int(
-            "WORKER_MAINTENANCE_SECONDS", src.get("WORKER_MAINTENANCE_SECONDS"), 30
+            "WORKER_MAINTENANCE_SECONDS", src.get("WORKER_MAINTENANCE_SECONDS"), 15
+        ),
+        # a job makes a few Jira or Twilio calls of JIRA_TIMEOUT/TWILIO_TIMEOUT (10 s) at
+        # most; past this it is stopped and retried
+        "JOB_TIMEOUT_SECONDS": _positive("JOB_TIMEOUT_SECONDS", src.get("JOB_TIMEOUT_SECONDS"), 40),
+        # RQ counts a job as abandoned (its worker died) this long after its timeout has
+        # passed; RQ's own fixed value is 60. Shorter retries a killed worker's job
+        # sooner, but a live worker must finish its bookkeeping within it
+        "JOB_ABANDON_GRACE_SECONDS": _positive(
+            "JOB_ABANDON_GRACE_SECONDS", src.get("JOB_ABANDON_GRACE_SECONDS"), 60
         ),
         # Twilio's own limit for a webhook body is far below this; see DESIGN.md
         "MAX_CONTENT_LENGTH": 64 * 1024,

@@ -11,6 +11,7 @@ import time
 import pytest
 import sqlalchemy as sa
 from helpers import ACCOUNT_SID, HAVE_REDIS, inbound_form, jira_settings, post_signed, reply_of, run_jobs
+from rq.job import Job
 
 from standins import Worker, wait_until
 from supportbot.extensions import db
@@ -356,20 +357,42 @@ def test_a_hung_redis_delays_only_the_first_text(make_app, jira):
         assert set(db.session.scalars(sa.select(Outbox.state)).all()) == {"pending"}  # nothing lost
 
 
+def blocked_clients(conn) -> int:
+    """Connections to our Redis database waiting in a blocking command (a worker's dequeue)."""
+    db_number = str(conn.connection_pool.connection_kwargs.get("db", 0))
+    return sum(1 for c in conn.client_list() if c["db"] == db_number and "b" in c["flags"])
+
+
 @pytest.mark.slow
 def test_a_worker_killed_mid_create_is_retried_without_a_duplicate(make_app, jira, redis_conn, workers):
     """SIGKILL to the whole worker while Jira holds the create's answer; RQ's
-    abandoned-job cleanup (heartbeat expiry + maintenance) retries it."""
-    app = make_app(**jira_settings(jira, WORKER_MAINTENANCE_SECONDS=2))
+    abandoned-job cleanup (heartbeat expiry + maintenance) on another worker retries it.
+
+    The survivor starts first, so it holds RQ's scheduler lock, as one worker of
+    several does in production, and is paused while the other takes the job. (When
+    the killed worker held the lock, the retry also waits RQ's fixed 61 s for it to
+    expire.) Short timeout, grace and maintenance make the abandonment quick."""
+    settings = jira_settings(
+        jira, WORKER_MAINTENANCE_SECONDS=2, JOB_TIMEOUT_SECONDS=5, JOB_ABANDON_GRACE_SECONDS=5
+    )
+    app = make_app(**settings)
     client = app.test_client()
     jira.control(hang=30, hang_count=1, hang_after_work=True, fail_paths="POST /rest/api/2/issue")
-    (first,) = workers(app)
+    (survivor,) = workers(app)
+    locks = [f"rq:scheduler-lock:{name}" for name in queues.QUEUES]
+    wait_until(lambda: redis_conn.exists(*locks) == len(locks), 20, "the survivor to hold the scheduler lock")
+    survivor.pause()
+    wait_until(lambda: blocked_clients(redis_conn) == 0, 10, "the paused survivor to stop waiting for jobs")
+    (doomed,) = workers(app)
     text(client, "SM1", "kill me")
     wait_until(lambda: len(jira.issues()) == 1, 20, "Jira to make the issue")
-    first.kill()
-    workers(app)
-    wait_until(lambda: issues_made(app) == 1, 120, "the retried create", every=1)
+    doomed.kill()
+    survivor.resume()
+    wait_until(lambda: issues_made(app) == 1, 60, "the retried create", every=0.5)
     assert len(jira.issues()) == 1
+    # one retry used: the abandoned run's, found by the survivor's maintenance
+    job = Job.fetch(queues.job_id(1), connection=redis_conn)
+    assert job.retries_left == len(app.config["JOB_RETRY_INTERVALS"]) - 1
 
 
 @pytest.mark.slow

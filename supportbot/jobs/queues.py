@@ -24,10 +24,6 @@ KIND_QUEUE = {
 }
 FAILURE_TTL = int(timedelta(days=30).total_seconds())
 RESULT_TTL = 3600
-# a job makes a few help-desk or Twilio calls of JIRA_TIMEOUT (10 s) at most; past
-# this it is stopped and retried. It also bounds how long a killed worker's job
-# waits before RQ retries it (see jobs/worker.py)
-JOB_TIMEOUT = 40
 
 
 def redis() -> Redis:
@@ -68,7 +64,8 @@ def enqueue_outbox(outbox_id: int, kind: str) -> bool:
             retry=Retry(max=len(intervals), interval=jittered(intervals)),
             failure_ttl=FAILURE_TTL,
             result_ttl=RESULT_TTL,
-            job_timeout=JOB_TIMEOUT,
+            # also bounds how long a killed worker's job waits for its retry (jobs/worker.py)
+            job_timeout=current_app.config["JOB_TIMEOUT_SECONDS"],
             on_failure=Callback(tasks.on_job_failure),
             description=f"{kind} outbox={outbox_id}",
         )

@@ -1,6 +1,6 @@
 """Cut the part of Twilio's OpenAPI file that the tests use (see README.md here).
 
-    python tests/data/extract_twilio_spec.py twilio_api_v2010.json > tests/data/twilio_api_v2010_messages.json
+python tests/data/extract_twilio_spec.py twilio_api_v2010.json > tests/data/twilio_api_v2010_messages.json
 """
 
 from __future__ import annotations
