@@ -16,6 +16,8 @@ def test_readyz_is_200_when_all_is_well(make_app, redis_conn):
     client = make_app(REDIS_URL=REDIS_URL).test_client()
     resp = client.get("/readyz")
     assert resp.status_code == 200, resp.data
+    assert resp.mimetype == "text/plain"
+    assert resp.data == b"ready\n"  # no problem and no configuration error listed
 
 
 def test_readyz_names_a_refused_keyword_file(make_app, tmp_path):

@@ -301,11 +301,20 @@ def test_two_texts_of_one_contact_racing_give_one_issue_and_one_comment(make_app
     for t in threads:
         t.join()
 
-    def settled():
-        issues = jira.issues()
-        return len(issues) == 1 and len(next(iter(issues.values()))["comments"]) == 1
+    def drained():
+        with app.app_context():
+            states = db.session.scalars(sa.select(Outbox.state)).all()
+            db.session.rollback()
+            idle = all(queues.queue(n).count == 0 for n in queues.QUEUES)
+        return idle and len(states) == 2 and set(states) == {"done"}
 
-    wait_until(settled, 30, "one issue with one comment")
+    # assert once all the work is done, so a late duplicate would be seen
+    wait_until(drained, 30, "both texts' jobs to be done")
+    (issue,) = jira.issues().values()
+    (comment,) = issue["comments"]
+    first, second = ("SMr1", "SMr2") if "text SMr1" in issue["description"] else ("SMr2", "SMr1")
+    assert f"text {first}" in issue["description"]
+    assert comment["body"] == f"Text from the customer ({second}):\n\ntext {second}"
 
 
 @pytest.mark.slow
