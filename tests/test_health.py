@@ -72,3 +72,22 @@ def test_development_fills_sandbox_values():
 def test_postgres_urls_get_the_psycopg_driver():
     cfg = config.load({"SUPPORTBOT_ENV": "development", "DATABASE_URL": "postgres://u@h/db"})
     assert cfg["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "named"),
+    [
+        ("JOB_TIMEOUT_SECONDS", "0", "JOB_TIMEOUT_SECONDS must be at least 1, got '0'"),
+        ("JOB_ABANDON_GRACE_SECONDS", "soon", "JOB_ABANDON_GRACE_SECONDS must be a whole number, got 'soon'"),
+    ],
+)
+def test_job_timings_refuse_what_rq_cannot_use(name, raw, named):
+    with pytest.raises(config.ConfigError) as info:
+        config.load({"SUPPORTBOT_ENV": "development", name: raw})
+    assert str(info.value) == named
+
+
+def test_job_timings_default_to_rqs_grace_and_a_40_second_timeout():
+    cfg = config.load({"SUPPORTBOT_ENV": "development"})
+    assert (cfg["JOB_TIMEOUT_SECONDS"], cfg["JOB_ABANDON_GRACE_SECONDS"]) == (40, 60)
+    assert cfg["WORKER_MAINTENANCE_SECONDS"] == 15
