@@ -45,6 +45,7 @@ class Worker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self._terminated = False
 
     def kill(self) -> None:
         """SIGKILL the worker and its work horse: no cleanup of any kind."""
@@ -59,10 +60,17 @@ class Worker:
     def resume(self) -> None:
         os.killpg(self.proc.pid, signal.SIGCONT)
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
+    def terminate(self) -> None:
+        """Ask for RQ's warm shutdown (once: a second SIGTERM would be a cold one)."""
+        if self.proc.poll() is None and not self._terminated:
+            self._terminated = True
             os.killpg(self.proc.pid, signal.SIGTERM)
             os.killpg(self.proc.pid, signal.SIGCONT)  # a paused worker must see the SIGTERM
+
+    def stop(self) -> None:
+        """Warm shutdown and wait for it; SIGKILL after 20 s."""
+        if self.proc.poll() is None:
+            self.terminate()
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
