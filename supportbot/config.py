@@ -100,6 +100,9 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "TESTING": bool(src.get("TESTING", False)),
         "SQLALCHEMY_DATABASE_URI": _database_url(src.get("DATABASE_URL")),
         "REDIS_URL": src.get("REDIS_URL") or None,
+        # a Redis that accepts connections but does not answer holds one text's answer
+        # this long; the web then leaves new work to the relay for a few seconds
+        "REDIS_TIMEOUT_SECONDS": _float("REDIS_TIMEOUT_SECONDS", src.get("REDIS_TIMEOUT_SECONDS"), 5.0),
         "PUBLIC_BASE_URL": (src.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", src.get("TRUSTED_PROXIES"), 0),
         "TWILIO_ACCOUNT_SID": src.get("TWILIO_ACCOUNT_SID") or (DEV_ACCOUNT_SID if dev else None),

@@ -29,7 +29,11 @@ RESULT_TTL = 3600
 def redis() -> Redis:
     conn = current_app.extensions.get("redis")
     if conn is None:
-        conn = Redis.from_url(current_app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
+        conn = Redis.from_url(
+            current_app.config["REDIS_URL"],
+            socket_timeout=current_app.config["REDIS_TIMEOUT_SECONDS"],
+            socket_connect_timeout=2,
+        )
         current_app.extensions["redis"] = conn
     return conn
 
