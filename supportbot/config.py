@@ -29,13 +29,6 @@ def _int(name: str, raw: Any, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
 
 
-def _positive(name: str, raw: Any, default: int) -> int:
-    value = _int(name, raw, default)
-    if value < 1:
-        raise ConfigError(f"{name} must be at least 1, got {raw!r}")
-    return value
-
-
 def _float(name: str, raw: Any, default: float) -> float:
     if raw is None or raw == "":
         return default
@@ -43,6 +36,21 @@ def _float(name: str, raw: Any, default: float) -> float:
         return float(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def _positive(name: str, raw: Any, default: int) -> int:
+    """A whole number of seconds that RQ or a socket can use: zero or less is refused."""
+    value = _int(name, raw, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0, got {raw!r}")
+    return value
+
+
+def _positive_float(name: str, raw: Any, default: float) -> float:
+    value = _float(name, raw, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0, got {raw!r}")
+    return value
 
 
 def _bool(raw: Any, default: bool) -> bool:
@@ -102,7 +110,9 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "REDIS_URL": src.get("REDIS_URL") or None,
         # a Redis that accepts connections but does not answer holds one text's answer
         # this long; the web then leaves new work to the relay for a few seconds
-        "REDIS_TIMEOUT_SECONDS": _float("REDIS_TIMEOUT_SECONDS", src.get("REDIS_TIMEOUT_SECONDS"), 5.0),
+        "REDIS_TIMEOUT_SECONDS": _positive_float(
+            "REDIS_TIMEOUT_SECONDS", src.get("REDIS_TIMEOUT_SECONDS"), 5.0
+        ),
         "PUBLIC_BASE_URL": (src.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", src.get("TRUSTED_PROXIES"), 0),
         "TWILIO_ACCOUNT_SID": src.get("TWILIO_ACCOUNT_SID") or (DEV_ACCOUNT_SID if dev else None),

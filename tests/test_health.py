@@ -77,11 +77,12 @@ def test_postgres_urls_get_the_psycopg_driver():
 @pytest.mark.parametrize(
     ("name", "raw", "named"),
     [
-        ("JOB_TIMEOUT_SECONDS", "0", "JOB_TIMEOUT_SECONDS must be at least 1, got '0'"),
+        ("JOB_TIMEOUT_SECONDS", "0", "JOB_TIMEOUT_SECONDS must be more than 0, got '0'"),
+        ("REDIS_TIMEOUT_SECONDS", "-1", "REDIS_TIMEOUT_SECONDS must be more than 0, got '-1'"),
         ("JOB_ABANDON_GRACE_SECONDS", "soon", "JOB_ABANDON_GRACE_SECONDS must be a whole number, got 'soon'"),
     ],
 )
-def test_job_timings_refuse_what_rq_cannot_use(name, raw, named):
+def test_timings_refuse_what_rq_and_sockets_cannot_use(name, raw, named):
     with pytest.raises(config.ConfigError) as info:
         config.load({"SUPPORTBOT_ENV": "development", name: raw})
     assert str(info.value) == named
