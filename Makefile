@@ -19,7 +19,7 @@ run: $(STAMP)  ## development server on http://127.0.0.1:5000 (SQLite, jobs in p
 	$(DEV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)  ## lint, the import contracts, the type checker and the whole suite (Postgres, Redis)
-	$(BIN)/ruff check supportbot tests bench
+	$(BIN)/ruff check supportbot standins tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/pytest -q

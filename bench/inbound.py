@@ -7,19 +7,16 @@ time, and (b) as fast as 8 connections go, for sustained throughput. Every
 message is a new contact with a new text, so each one opens a ticket: the
 heaviest ordinary path (message, contact, ticket, outbox rows, enqueue).
 
-    python bench/inbound.py [--seconds 10] [--rates 50,100,200]
+    python -m bench.inbound [--seconds 10] [--rates 50,100,200]
 """
 
 from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
-import sys
 import uuid
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import load  # noqa: E402
+from bench import load
 
 DB = "supportbot_bench"
 TOKEN = "bench-auth-token"

@@ -6,13 +6,12 @@ window (sliding, not just whole seconds), and check that every message arrived
 exactly once. Workers start while RQ is suspended, so their start-up is not
 counted.
 
-    python bench/outbound.py [--messages 600] [--mps 20] [--workers 4]
+    python -m bench.outbound [--messages 600] [--mps 20] [--workers 4]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -20,14 +19,11 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import load  # noqa: E402
-from standins import ServedApp, Worker, wait_until  # noqa: E402
-
-from supportbot import create_app  # noqa: E402
-from supportbot.extensions import db  # noqa: E402
-from supportbot.sandbox.twilio import create_twilio_sandbox  # noqa: E402
+from bench import load
+from standins import ServedApp, Worker, wait_until
+from supportbot import create_app
+from supportbot.extensions import db
+from supportbot.sandbox.twilio import create_twilio_sandbox
 
 DB = "supportbot_bench_outbound"
 REDIS = "redis://127.0.0.1:6379/11"

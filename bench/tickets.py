@@ -7,28 +7,23 @@
     time from the webhook's answer to the issue existing in Jira (the stand-in
     stamps each issue when it makes it), p50 and p99.
 
-    python bench/tickets.py [--texts 120] [--latency 0.1]
+    python -m bench.tickets [--texts 120] [--latency 0.1]
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-import load  # noqa: E402
-from standins import JiraStandin, Worker, wait_until  # noqa: E402
-
-from supportbot import create_app  # noqa: E402
-from supportbot.extensions import db  # noqa: E402
-from supportbot.models import Ticket  # noqa: E402
-from supportbot.sandbox.jira import create_jira_standin  # noqa: E402
+from bench import load
+from standins import JiraStandin, Worker, create_jira_standin, wait_until
+from supportbot import create_app
+from supportbot.extensions import db
+from supportbot.models import Ticket
 
 DB = "supportbot_bench_tickets"
 REDIS = "redis://127.0.0.1:6379/10"

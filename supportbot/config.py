@@ -46,6 +46,7 @@ class Settings:
     database_url: str
     database_url_set: bool
     redis_url: str | None
+    redis_timeout_seconds: float
     public_base_url: str | None
     trusted_proxies: int
     twilio_account_sid: str | None
@@ -80,6 +81,8 @@ class Settings:
     outbox_relay_after_seconds: float
     job_retry_intervals: tuple[int, ...]
     worker_maintenance_seconds: int
+    job_timeout_seconds: int
+    job_abandon_grace_seconds: int
 
     @property
     def development(self) -> bool:
@@ -134,6 +137,21 @@ def _float(name: str, raw: Any, default: float) -> float:
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+def _positive(name: str, raw: Any, default: int) -> int:
+    """A whole number of seconds that RQ or a socket can use: zero or less is refused."""
+    value = _int(name, raw, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0, got {raw!r}")
+    return value
+
+
+def _positive_float(name: str, raw: Any, default: float) -> float:
+    value = _float(name, raw, default)
+    if value <= 0:
+        raise ConfigError(f"{name} must be more than 0, got {raw!r}")
+    return value
 
 
 def _bool(name: str, raw: Any, default: bool) -> bool:
@@ -241,6 +259,9 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         database_url=_database_url(get("DATABASE_URL")),
         database_url_set=bool(get("DATABASE_URL")),
         redis_url=_text(get("REDIS_URL")),
+        # a Redis that accepts connections but does not answer holds one text's answer
+        # this long; the web then leaves new work to the relay for a few seconds
+        redis_timeout_seconds=_positive_float("REDIS_TIMEOUT_SECONDS", get("REDIS_TIMEOUT_SECONDS"), 5.0),
         public_base_url=public,
         trusted_proxies=_int("TRUSTED_PROXIES", get("TRUSTED_PROXIES"), 0),
         twilio_account_sid=_text(get("TWILIO_ACCOUNT_SID")) or (DEV_ACCOUNT_SID if dev else None),
@@ -289,8 +310,18 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         ),
         # seconds between a failed job's retries (jittered); the last one repeats no more
         job_retry_intervals=_intervals(get("JOB_RETRY_INTERVALS")),
-        # how often a worker cleans RQ's registries, which retries jobs of killed workers
+        # how often a worker cleans RQ's registries, which retries jobs of killed workers;
+        # 15 keeps a killed worker's job within two minutes with the defaults below
         worker_maintenance_seconds=_int("WORKER_MAINTENANCE_SECONDS", get("WORKER_MAINTENANCE_SECONDS"), 15),
+        # a job makes a few Jira or Twilio calls of JIRA_TIMEOUT/TWILIO_TIMEOUT (10 s) at
+        # most; past this it is stopped and retried
+        job_timeout_seconds=_positive("JOB_TIMEOUT_SECONDS", get("JOB_TIMEOUT_SECONDS"), 40),
+        # RQ counts a job as abandoned (its worker died) this long after its timeout has
+        # passed; RQ's own fixed value is 60. Shorter retries a killed worker's job
+        # sooner, but a live worker must finish its bookkeeping within it
+        job_abandon_grace_seconds=_positive(
+            "JOB_ABANDON_GRACE_SECONDS", get("JOB_ABANDON_GRACE_SECONDS"), 60
+        ),
     )
     check_required(settings)
     return settings

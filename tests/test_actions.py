@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from conftest import inbound_form, post_signed
-from test_inbound import count, reply_of
+from helpers import ROOT, count, inbound_form, post_signed, reply_of
 
 from supportbot.extensions import db
 from supportbot.models import ConsentEvent, Contact, Message, Outbox, Ticket
@@ -21,8 +20,6 @@ def text(client, body, sender=CUSTOMER, n=[0], **extra):  # noqa: B006 - a count
 
 
 def keywords_answering_ourselves(tmp_path):
-    from conftest import ROOT
-
     good = (ROOT / "keywords.yaml").read_text()
     (tmp_path / "keywords.yaml").write_text(
         good.replace("twilio_answers_keywords: true", "twilio_answers_keywords: false")

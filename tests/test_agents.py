@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from conftest import HAVE_REDIS
-from test_outbound import CUSTOMER
-from test_tickets import run_jobs
+from helpers import CUSTOMER, HAVE_REDIS, run_jobs
 
 from supportbot.tickets.agents import AgentRule, refusal
 

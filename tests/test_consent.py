@@ -7,7 +7,7 @@ import io
 
 import pytest
 import sqlalchemy as sa
-from conftest import HAVE_PG, inbound_form, post_signed
+from helpers import HAVE_PG, inbound_form, post_signed
 
 from supportbot.consent import chain, ledger
 from supportbot.extensions import db

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import REDIS_URL
+from helpers import REDIS_URL
 
 from supportbot import config
 
@@ -16,6 +16,8 @@ def test_readyz_is_200_when_all_is_well(make_app, redis_conn):
     client = make_app(REDIS_URL=REDIS_URL).test_client()
     resp = client.get("/readyz")
     assert resp.status_code == 200, resp.data
+    assert resp.mimetype == "text/plain"
+    assert resp.data == b"ready\n"  # no problem and no configuration error listed
 
 
 def test_readyz_names_a_refused_keyword_file_and_logs_why(make_app, tmp_path, caplog):
@@ -73,3 +75,23 @@ def test_development_fills_sandbox_values():
 def test_postgres_urls_get_the_psycopg_driver():
     cfg = config.load({"SUPPORTBOT_ENV": "development", "DATABASE_URL": "postgres://u@h/db"})
     assert cfg.database_url == "postgresql+psycopg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "named"),
+    [
+        ("JOB_TIMEOUT_SECONDS", "0", "JOB_TIMEOUT_SECONDS must be more than 0, got '0'"),
+        ("REDIS_TIMEOUT_SECONDS", "-1", "REDIS_TIMEOUT_SECONDS must be more than 0, got '-1'"),
+        ("JOB_ABANDON_GRACE_SECONDS", "soon", "JOB_ABANDON_GRACE_SECONDS must be a whole number, got 'soon'"),
+    ],
+)
+def test_timings_refuse_what_rq_and_sockets_cannot_use(name, raw, named):
+    with pytest.raises(config.ConfigError) as info:
+        config.load({"SUPPORTBOT_ENV": "development", name: raw})
+    assert str(info.value) == named
+
+
+def test_job_timings_default_to_rqs_grace_and_a_40_second_timeout():
+    cfg = config.load({"SUPPORTBOT_ENV": "development"})
+    assert (cfg.job_timeout_seconds, cfg.job_abandon_grace_seconds) == (40, 60)
+    assert cfg.worker_maintenance_seconds == 15

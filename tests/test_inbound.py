@@ -4,30 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from xml.etree import ElementTree
 
 import pytest
 import sqlalchemy as sa
-from conftest import HAVE_PG, PUBLIC, inbound_form, post_signed, sign
+from helpers import HAVE_PG, PUBLIC, count, inbound_form, post_signed, reply_of, sign
 
 from supportbot.extensions import db
 from supportbot.models import ConsentEvent, Contact, Message, Outbox, Ticket
-
-
-def reply_of(resp) -> str | None:
-    """The text of the TwiML <Message>, or None for an empty <Response/>."""
-    assert resp.status_code == 200, resp.data
-    assert resp.mimetype == "text/xml"
-    root = ElementTree.fromstring(resp.data)
-    assert root.tag == "Response"
-    messages = root.findall("Message")
-    assert len(messages) <= 1
-    return messages[0].text if messages else None
-
-
-def count(app, model, *where) -> int:
-    with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
 def test_a_new_text_opens_a_ticket_and_writes_the_outbox(app, client):

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 import sqlalchemy as sa
-from conftest import HAVE_PG, HAVE_REDIS, inbound_form, post_signed
+from helpers import HAVE_PG, HAVE_REDIS, inbound_form, post_signed
 from rq.job import Job
 
 from supportbot.extensions import db

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from conftest import HAVE_PG, PG_URL, base_config, reset_database
+from helpers import HAVE_PG, PG_URL, base_config, reset_database
 
 from supportbot import create_app
 from supportbot.extensions import db

@@ -7,10 +7,9 @@ import socket
 import threading
 
 import pytest
-from conftest import HAVE_REDIS
-from standins import ServedApp, free_port
-from test_tickets import run_jobs
+from helpers import HAVE_REDIS, run_jobs
 
+from standins import ServedApp, free_port
 from supportbot.sandbox.twilio import create_twilio_sandbox
 
 pytestmark = pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")

@@ -6,87 +6,13 @@ from __future__ import annotations
 import pytest
 import requests
 import sqlalchemy as sa
-from conftest import HAVE_REDIS, inbound_form, jira_settings, post_signed
-from standins import ServedApp, Worker, free_port, wait_until
-from test_tickets import run_jobs
+from helpers import CUSTOMER, HAVE_REDIS, post_signed, run_jobs
 
+from standins import Worker, wait_until
 from supportbot.extensions import db
-from supportbot.models import ConsentEvent, Contact, Message, StatusCallback, Ticket
+from supportbot.models import ConsentEvent, Contact, Message, StatusCallback
 
 pytestmark = pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
-
-CUSTOMER = "+14155550123"
-
-
-class Desk:
-    """The whole system for one test: our web app served on HTTP, wired to the stand-ins."""
-
-    def __init__(self, make_app, jira, sandbox, **over):
-        port = free_port()
-        self.base = f"http://127.0.0.1:{port}"
-        settings = {
-            **jira_settings(jira),
-            "PUBLIC_BASE_URL": self.base,
-            "TWILIO_API_BASE_URL": sandbox.url,
-            "OUTBOUND_MPS": 50,
-            "TWILIO_TIMEOUT": 2,
-            **over,
-        }
-        self.app = make_app(**settings)
-        # the public URL is part of the config, so the port is chosen before the app exists
-        self.web = ServedApp(self.app, port)
-        self.jira, self.sandbox = jira, sandbox
-        jira.control(webhook_url=self.base + "/jira/webhook", webhook_secret="jira-webhook-secret")
-        self.client = self.app.test_client()
-        self.n = 0
-
-    def close(self) -> None:
-        self.web.close()
-
-    def text(self, body: str, sender: str = CUSTOMER) -> None:
-        self.n += 1
-        form = inbound_form(sid=f"SMin{self.n:08d}", sender=sender, body=body)
-        assert post_signed(self.client, form, base=self.base).status_code == 200
-
-    def ticket(self, ticket_id: int = 1) -> Ticket:
-        with self.app.app_context():
-            t = db.session.get(Ticket, ticket_id)
-            db.session.expunge(t)
-            return t
-
-    def open_ticket(self, sender: str = CUSTOMER) -> str:
-        """A customer texts; the worker makes the Jira issue; returns its key."""
-        self.text("My parcel has not arrived", sender)
-        run_jobs(self.app)
-        return self.ticket().jira_key
-
-    def agent_says(self, key: str, body, **extra) -> str:
-        resp = requests.post(
-            self.jira.url + "/_agent_comment", json={"key": key, "body": body, **extra}, timeout=5
-        )
-        resp.raise_for_status()
-        return resp.json()["id"]
-
-    def settle(self, check, what: str, timeout: float = 20) -> None:
-        """Run queued jobs in this process until `check` holds (callbacks arrive meanwhile)."""
-
-        def step():
-            run_jobs(self.app)
-            return check()
-
-        wait_until(step, timeout, what, every=0.1)
-
-    def comments(self, key: str) -> list[str]:
-        return [c["body"] for c in self.jira.issues()[key]["comments"]]
-
-    def messages(self) -> list[Message]:
-        with self.app.app_context():
-            rows = db.session.scalars(
-                sa.select(Message).where(Message.direction == "out").order_by(Message.id)
-            ).all()
-            for r in rows:
-                db.session.expunge(r)
-            return rows
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import PUBLIC, sign
+from helpers import PUBLIC, sign
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

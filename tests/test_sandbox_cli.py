@@ -5,7 +5,8 @@ from __future__ import annotations
 import subprocess
 
 import requests
-from conftest import ACCOUNT_SID, AUTH_TOKEN
+from helpers import ACCOUNT_SID, AUTH_TOKEN
+
 from standins import BIN, ROOT, free_port, wait_until
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import AUTH_TOKEN, PUBLIC, inbound_form, sign
+from helpers import AUTH_TOKEN, PUBLIC, inbound_form, sign
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 

@@ -18,10 +18,6 @@ from supportbot.jobs.registry import QUEUES, queue_of
 
 FAILURE_TTL = int(timedelta(days=30).total_seconds())
 RESULT_TTL = 3600
-# a job makes a few help-desk or Twilio calls of JIRA_TIMEOUT (10 s) at most; past
-# this it is stopped and retried. It also bounds how long a killed worker's job
-# waits before RQ retries it (see jobs/worker.py)
-JOB_TIMEOUT = 40
 # RQ resolves these by name in the worker; naming them keeps this module below the
 # runner and dispatch, which enqueue through it
 ENTRY = "supportbot.jobs.dispatch.run_outbox"
@@ -32,10 +28,12 @@ __all__ = ["QUEUES", "enqueue_outbox", "init_app", "job_id", "queue", "redis"]
 
 def init_app(app: Flask) -> None:
     """Build this process's Redis client and queues, when Redis is configured."""
-    url = app.extensions["settings"].redis_url
-    if not url:
+    settings = app.extensions["settings"]
+    if not settings.redis_url:
         return
-    conn = Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2)
+    conn = Redis.from_url(
+        settings.redis_url, socket_timeout=settings.redis_timeout_seconds, socket_connect_timeout=2
+    )
     app.extensions["redis"] = conn
     app.extensions["rq_queues"] = {name: Queue(name, connection=conn) for name in QUEUES}
 
@@ -63,7 +61,8 @@ def job_id(outbox_id: int) -> str:
 
 def enqueue_outbox(outbox_id: int, kind: str) -> bool:
     """Enqueue the job for one outbox row; False when that job id is already known to RQ."""
-    intervals = config.current().job_retry_intervals
+    settings = config.current()
+    intervals = settings.job_retry_intervals
     try:
         queue(queue_of(kind)).enqueue(
             ENTRY,
@@ -73,7 +72,8 @@ def enqueue_outbox(outbox_id: int, kind: str) -> bool:
             retry=Retry(max=len(intervals), interval=jittered(intervals)),
             failure_ttl=FAILURE_TTL,
             result_ttl=RESULT_TTL,
-            job_timeout=JOB_TIMEOUT,
+            # also bounds how long a killed worker's job waits for its retry (jobs/worker.py)
+            job_timeout=settings.job_timeout_seconds,
             on_failure=Callback(ON_FAILURE),
             description=f"{kind} outbox={outbox_id}",
         )

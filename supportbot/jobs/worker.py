@@ -9,6 +9,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 from rq import SimpleWorker
+from rq.job import Job
 
 from supportbot import config
 from supportbot.jobs import queues, relay
@@ -16,9 +17,10 @@ from supportbot.jobs import queues, relay
 log = logging.getLogger(__name__)
 
 # RQ's defaults notice a dead worker's job after 10+ minutes; ours in under two: a
-# running job's registry entry expires JOB_TIMEOUT + 60 s after it started (RQ's rule
-# for a worker that does not fork), and the next maintenance pass, every
-# WORKER_MAINTENANCE_SECONDS (15 by default), retries it: 40 + 60 + 15 = 115 s
+# running job's registry entry expires JOB_TIMEOUT_SECONDS + JOB_ABANDON_GRACE_SECONDS
+# after it started (see get_heartbeat_ttl), and the next maintenance pass, every
+# WORKER_MAINTENANCE_SECONDS, retries it: 40 + 60 + 15 = 115 s by default. The retry
+# waits for a scheduler: a dead worker's scheduler lock stays RQ's fixed 61 s
 WORKER_TTL = 35
 
 
@@ -35,6 +37,14 @@ class SupportbotWorker(SimpleWorker):
 
     relay_every = 2.0
     _relayed_at = 0.0
+    abandon_grace = 60
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        # RQ's SimpleWorker keeps a job in the started registry for its timeout + a fixed
+        # 60 s; the grace is our setting so that tests and operators can shorten it
+        if job.timeout is None or job.timeout < 0:
+            return super().get_heartbeat_ttl(job, working_time)
+        return int(job.timeout) + self.abandon_grace
 
     @property
     def dequeue_timeout(self) -> int:
@@ -60,12 +70,14 @@ class SupportbotWorker(SimpleWorker):
 
 
 def build_worker() -> SupportbotWorker:
-    return SupportbotWorker(
+    worker = SupportbotWorker(
         [queues.queue(name) for name in queues.QUEUES],
         connection=queues.redis(),
         maintenance_interval=config.current().worker_maintenance_seconds,
         worker_ttl=WORKER_TTL,
     )
+    worker.abandon_grace = config.current().job_abandon_grace_seconds
+    return worker
 
 
 @click.command("worker")

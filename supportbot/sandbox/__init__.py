@@ -1,4 +1,4 @@
-"""Stand-ins for Twilio and Jira: for development, tests and benchmarks."""
+"""The Twilio stand-in, for development, tests and benchmarks (Jira's is in standins/)."""
 
 from __future__ import annotations
 

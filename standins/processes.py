@@ -1,73 +1,21 @@
-"""Servers the tests talk to over real HTTP: the Jira stand-in, worker processes, Redis."""
+"""Processes the tests and benchmarks start: real RQ workers and a Redis of their own."""
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import requests
-from werkzeug.serving import make_server
+import redis
+
+from standins.servers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ServedApp:
-    """A WSGI app served on loopback (a free port unless one is given) from a thread."""
-
-    def __init__(self, app: Any, port: int = 0):
-        self.app = app
-        self.server = make_server("127.0.0.1", port, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class JiraStandin(ServedApp):
-    def control(self, **settings: Any) -> None:
-        requests.post(self.url + "/_control", json=settings, timeout=5).raise_for_status()
-
-    @property
-    def state(self) -> Any:
-        return self.app.extensions["jira_state"]
-
-    def issues(self) -> dict[str, dict[str, Any]]:
-        with self.state.lock:
-            return {k: dict(v) for k, v in self.state.issues.items()}
-
-
-class Sandbox(ServedApp):
-    """The Twilio sandbox served for a test."""
-
-    def control(self, **settings: Any) -> None:
-        requests.post(self.url + "/_control", json=settings, timeout=5).raise_for_status()
-
-    def messages(self) -> list[dict]:
-        return requests.get(self.url + "/_state", timeout=5).json()["messages"]
-
-    def callbacks(self) -> list[dict]:
-        return requests.get(self.url + "/_state", timeout=5).json()["callbacks"]
-
-    def refused(self) -> list[int]:
-        return requests.get(self.url + "/_state", timeout=5).json()["refused"]
 
 
 def env_for(config: Mapping[str, Any]) -> dict[str, str]:
@@ -97,6 +45,7 @@ class Worker:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self._terminated = False
 
     def kill(self) -> None:
         """SIGKILL the worker and its work horse: no cleanup of any kind."""
@@ -104,9 +53,24 @@ class Worker:
         self.proc.wait(timeout=10)
         self.log.close()
 
-    def stop(self) -> None:
-        if self.proc.poll() is None:
+    def pause(self) -> None:
+        """SIGSTOP the worker and its scheduler: it takes no job until resume()."""
+        os.killpg(self.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGCONT)
+
+    def terminate(self) -> None:
+        """Ask for RQ's warm shutdown (once: a second SIGTERM would be a cold one)."""
+        if self.proc.poll() is None and not self._terminated:
+            self._terminated = True
             os.killpg(self.proc.pid, signal.SIGTERM)
+            os.killpg(self.proc.pid, signal.SIGCONT)  # a paused worker must see the SIGTERM
+
+    def stop(self) -> None:
+        """Warm shutdown and wait for it; SIGKILL after 20 s."""
+        if self.proc.poll() is None:
+            self.terminate()
             try:
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -117,17 +81,6 @@ class Worker:
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
-
-
-def wait_until(check: Callable[[], Any], timeout: float, what: str, every: float = 0.2) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(every)
 
 
 class RedisServer:
@@ -157,8 +110,6 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        import redis
-
         wait_until(lambda: _pings(redis.Redis(port=self.port)), 10, "redis-server to start")
 
     def stop(self) -> None:
