@@ -22,7 +22,7 @@ import requests
 from flask import Flask, Response, jsonify, request
 
 from standins.jira_state import CONTROLS, EXTRA_CONTROLS, State, status_json
-from supportbot.sandbox import unknown_controls
+from supportbot.sandbox.controls import unknown_controls
 
 FIELDS = ("summary", "description", "labels", "status", "project", "issuetype", "comment", "attachment")
 
@@ -45,7 +45,7 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
                 "description": issue["description"],
                 "labels": issue["labels"],
                 "status": status_json(issue["status"]),
-                "project": {"key": project},
+                "project": {"key": issue.get("project", project)},
                 "issuetype": {"name": issue["issuetype"]},
                 "attachment": [{"filename": a} for a in issue["attachments"]],
             },
@@ -142,7 +142,9 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
             "issue": {
                 "id": issue["id"],
                 "key": issue["key"],
-                "fields": {"project": {"key": project, "projectTypeKey": state.project_type()}},
+                "fields": {
+                    "project": {"key": issue.get("project", project), "projectTypeKey": state.project_type()}
+                },
             },
             "comment": {
                 **comment_json(issue, c),
@@ -182,6 +184,25 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
         )
         fire_comment_webhook(issue, c)
         return jsonify(comment_json(issue, c)), 201
+
+    @app.get("/rest/api/2/user")
+    def user() -> Response | tuple[Response, int]:
+        """A user by accountId (Cloud) or username (Data Center), with expand=groups."""
+        name = request.args.get("accountId") or request.args.get("username") or ""
+        if name not in state.users:
+            return jsonify({"errorMessages": [f"The user named '{name}' does not exist"]}), 404
+        body: dict[str, Any] = {"accountId": name, "name": name, "key": name, "displayName": name}
+        if "groups" in request.args.get("expand", ""):
+            groups = [{"name": g} for g in state.users[name]]
+            body["groups"] = {"size": len(groups), "items": groups}
+        return jsonify(body)
+
+    @app.post("/_issue")
+    def foreign_issue() -> tuple[Response, int]:
+        """An issue made in Jira's UI, in any project: {project, summary?}."""
+        data = request.get_json()
+        issue = state.create_foreign_issue(data["project"], data.get("summary", ""))
+        return jsonify({"key": issue["key"]}), 201
 
     @app.get("/rest/api/2/myself")
     def myself() -> Response:

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from supportbot.sandbox import apply_controls
+from supportbot.sandbox.controls import apply_controls
 
 STATUSES = {
     "To Do": "new",
@@ -57,6 +57,12 @@ class State:
         self.webhook_secret = ""
         self.service_desk = False
         self.webhooks_sent: list[dict[str, Any]] = []
+        # Jira users and their groups: an agent, a service-desk portal customer, the bot
+        self.users: dict[str, list[str]] = {
+            "agent-alice": ["support-agents", "jira-software-users"],
+            "customer-carol": ["jira-servicedesk-customers"],
+            "supportbot": ["jira-software-users"],
+        }
         self.reset_faults()
 
     def reset_faults(self) -> None:
@@ -138,6 +144,26 @@ class State:
             }
             return self.issues[key]
 
+    def create_foreign_issue(self, project: str, summary: str = "") -> dict[str, Any]:
+        """An issue made in Jira's UI, in any project (the bot never creates these)."""
+        with self.lock:
+            self.counter += 1
+            key = f"{project}-{self.counter}"
+            self.issues[key] = {
+                "id": str(10000 + self.counter),
+                "key": key,
+                "project": project,
+                "summary": summary,
+                "description": "",
+                "labels": [],
+                "issuetype": "Task",
+                "status": "To Do",
+                "comments": [],
+                "attachments": [],
+                "created_at": time.time(),
+            }
+            return self.issues[key]
+
     def find(self, key_or_id: str) -> dict[str, Any] | None:
         issue = self.issues.get(key_or_id)
         if issue is None:
@@ -179,6 +205,10 @@ class State:
                 "visibility": visibility,
                 **extra,
             }
+            # as Jira Service Management: this property makes a comment internal
+            for prop in c["properties"]:
+                if prop.get("key") == "sd.public.comment" and (prop.get("value") or {}).get("internal"):
+                    c["jsdPublic"] = False
             issue["comments"].append(c)
         return c
 
