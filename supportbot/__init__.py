@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from supportbot import cli, config, health, http_errors, logs, sandbox, twilio_client
 from supportbot.consent import ledger
 from supportbot.extensions import db, migrate
+from supportbot.inbound import deferred
 from supportbot.inbound import views as inbound_views
 from supportbot.jobs import queues, worker
 from supportbot.keywords.store import KeywordStore
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # the modules that declare job kinds (@job): importing them here registers every kind
 # in every process, web and worker alike
-JOB_MODULES = (reply_jobs, ticket_jobs)
+JOB_MODULES = (reply_jobs, ticket_jobs, deferred)
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

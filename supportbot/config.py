@@ -83,6 +83,8 @@ class Settings:
     worker_maintenance_seconds: int
     job_timeout_seconds: int
     job_abandon_grace_seconds: int
+    inbound_inline_limit: int
+    inbound_defer_after_ms: float
 
     @property
     def development(self) -> bool:
@@ -144,6 +146,13 @@ def _positive(name: str, raw: Any, default: int) -> int:
     value = _int(name, raw, default)
     if value <= 0:
         raise ConfigError(f"{name} must be more than 0, got {raw!r}")
+    return value
+
+
+def _non_negative(name: str, raw: Any, default: int) -> int:
+    value = _int(name, raw, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more, got {raw!r}")
     return value
 
 
@@ -321,6 +330,16 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         # sooner, but a live worker must finish its bookkeeping within it
         job_abandon_grace_seconds=_positive(
             "JOB_ABANDON_GRACE_SECONDS", get("JOB_ABANDON_GRACE_SECONDS"), 60
+        ),
+        # the most texts one process routes inline at once; past it a text is stored,
+        # answered with empty TwiML and routed by a worker (its reply goes out by SMS).
+        # About two per core keeps every answer far inside Twilio's 15 s (bench/inbound.py);
+        # 0 defers every text but STOP/START/HELP
+        inbound_inline_limit=_non_negative("INBOUND_INLINE_LIMIT", get("INBOUND_INLINE_LIMIT"), 4),
+        # a text whose X-Request-Start (sent by a trusted proxy, TRUSTED_PROXIES) says it
+        # waited longer than this before reaching us is deferred as well
+        inbound_defer_after_ms=_positive_float(
+            "INBOUND_DEFER_AFTER_MS", get("INBOUND_DEFER_AFTER_MS"), 500.0
         ),
     )
     check_required(settings)

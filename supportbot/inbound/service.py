@@ -1,4 +1,4 @@
-"""One inbound message, in one transaction: store, route, act, remember the reply."""
+"""One inbound message: store it (stage 1), then route and act (stage 2) now or in a worker."""
 
 from __future__ import annotations
 
@@ -9,17 +9,20 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from supportbot.contacts import lock_contact
-from supportbot.db_dialect import insert_for
+from supportbot.db_dialect import insert_for, is_postgres
 from supportbot.extensions import db
 from supportbot.inbound import actions
+from supportbot.jobs import outbox
 from supportbot.keywords import engine
 from supportbot.keywords.schema import KeywordConfig
-from supportbot.models import Message, utcnow
+from supportbot.models import Message, Outbox, utcnow
 from supportbot.outbound.segments import count_segments
 from supportbot.phone import mask, normalise
 from supportbot.storable import storable, storable_json
 
 log = logging.getLogger(__name__)
+
+ROUTE_KIND = "route_inbound"  # the job that routes a deferred text (inbound/deferred.py)
 
 
 @dataclass
@@ -62,48 +65,131 @@ def _segments(form: MultiDict[str, str], body: str) -> tuple[int, str]:
     return (given if 0 < given <= 255 else counted.segments), counted.encoding
 
 
+# consent changes are answered and recorded at once, however busy the process is
+ALWAYS_INLINE = frozenset({"opt_out", "opt_in", "help"})
+DEFERRED = "deferred"  # a stored text's status while a worker routes it; its answer goes by SMS
+
+
+def _values(form: MultiDict[str, str], raw: bytes, sid: str, sender: str, body: str) -> dict[str, object]:
+    segments, encoding = _segments(form, body)
+    now = utcnow()
+    return {
+        "direction": "in",
+        "sid": sid,
+        "from_number": sender,
+        "to_number": storable(form.get("To", "")),
+        "body": body,
+        "media": storable_json(_media(form)),
+        "num_segments": segments,
+        "encoding": encoding,
+        "raw_form": storable_json([[k, v] for k, v in form.items(multi=True)]),
+        "raw_body": raw,
+        "status": "received",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def handle(
-    form: MultiDict[str, str], raw: bytes, config: KeywordConfig, commit: bool = True
+    form: MultiDict[str, str], raw: bytes, config: KeywordConfig, commit: bool = True, defer: bool = False
 ) -> InboundResult:
     """Store and answer one inbound webhook; a repeated MessageSid changes nothing.
 
+    With defer=True (the process is overloaded) a text other than STOP/START/HELP is
+    only stored, with an outbox row for a worker to route it (deferred.route_inbound).
     With commit=False (keywords try) everything is rolled back: nothing changes.
     """
     sid = storable(form["MessageSid"])
     sender = storable(normalise(form["From"]))
     body = storable(form.get("Body", ""))
-    segments, encoding = _segments(form, body)
-    media = storable_json(_media(form))
-    message_id = db.session.execute(
-        _insert_ignore(
-            Message,
-            {
-                "direction": "in",
-                "sid": sid,
-                "from_number": sender,
-                "to_number": storable(form.get("To", "")),
-                "body": body,
-                "media": media,
-                "num_segments": segments,
-                "encoding": encoding,
-                "raw_form": storable_json([[k, v] for k, v in form.items(multi=True)]),
-                "raw_body": raw,
-                "status": "received",
-                "created_at": utcnow(),
-                "updated_at": utcnow(),
-            },
-            ["sid"],
-        ).returning(Message.id)
-    ).scalar()
+    values = _values(form, raw, sid, sender, body)
+    # pure and cheap: decides whether this text may wait for a worker
+    match = engine.route(config, body, form.get("OptOutType"))
+    if defer and commit and match.route.action not in ALWAYS_INLINE:
+        return _defer(values)
+    message_id = db.session.execute(_insert_ignore(Message, values, ["sid"]).returning(Message.id)).scalar()
     if message_id is None:
+        return _duplicate(sid)
+    outcome, _ = route(config, match, message_id, sid, sender, body, raw, bool(form.get("OptOutType")))
+    if not commit:
         db.session.rollback()
-        stored = db.session.execute(sa.select(Message.id, Message.reply).where(Message.sid == sid)).one()
-        log.info("inbound duplicate sid=%s", sid)
-        return InboundResult(stored.reply, stored.id, duplicate=True)
+        return InboundResult(outcome.reply, message_id, duplicate=False)
+    db.session.commit()
+    log.info(
+        "inbound sid=%s from=%s route=%s segments=%d media=%d outbox=%d",
+        sid,
+        mask(sender),
+        match.route.action,
+        values["num_segments"],
+        len(_media(form)),
+        len(outcome.outbox),
+    )
+    return InboundResult(outcome.reply, message_id, duplicate=False, outbox=outcome.outbox)
 
+
+def _duplicate(sid: str) -> InboundResult:
+    db.session.rollback()
+    stored = db.session.execute(
+        sa.select(Message.id, Message.reply, Message.status).where(Message.sid == sid)
+    ).one()
+    log.info("inbound duplicate sid=%s", sid)
+    # a deferred text was answered with empty TwiML and its reply goes by SMS: never twice
+    return InboundResult(None if stored.status == DEFERRED else stored.reply, stored.id, duplicate=True)
+
+
+def _defer(values: dict[str, object]) -> InboundResult:
+    """Stage 1 alone: the message and its routing job, in one statement on Postgres."""
+    values = {**values, "status": DEFERRED}
+    stored = _insert_ignore(Message, values, ["sid"]).returning(Message.id)
+    if is_postgres():
+        # one round trip: the outbox row exists only if the message row was new
+        new = stored.cte("new_message")
+        found = db.session.execute(
+            sa.insert(Outbox)
+            .from_select(
+                ["kind", "payload", "state", "attempts", "created_at"],
+                sa.select(
+                    sa.literal(ROUTE_KIND),
+                    sa.func.json_build_object("message_id", new.c.id),
+                    sa.literal("pending"),
+                    sa.literal(0),
+                    sa.func.now(),
+                ),
+            )
+            .returning(Outbox.id, Outbox.payload)
+        ).first()
+        if found is None:
+            return _duplicate(str(values["sid"]))
+        db.session.commit()
+        outbox_id = found[0]
+        message_id = int(found[1]["message_id"])
+    else:
+        new_id = db.session.execute(stored).scalar()
+        if new_id is None:
+            return _duplicate(str(values["sid"]))
+        message_id = new_id
+        outbox_id, _ = outbox.add(ROUTE_KIND, message_id=message_id)
+        db.session.commit()
+    log.info("inbound sid=%s from=%s deferred", values["sid"], mask(str(values["from_number"])))
+    return InboundResult(None, message_id, duplicate=False, outbox=[(outbox_id, ROUTE_KIND)])
+
+
+def route(
+    config: KeywordConfig,
+    match: engine.Match,
+    message_id: int,
+    sid: str,
+    sender: str,
+    body: str,
+    raw: bytes,
+    twilio_replied: bool,
+) -> tuple[actions.Outcome, int | None]:
+    """Stage 2, in the caller's transaction: lock the contact, act, record the route.
+
+    Returns the outcome and the message's ticket id; the caller commits.
+    """
     contact = lock_contact(sender)
     message = actions.InboundMessage(id=message_id, sid=sid, body=body)
-    match = engine.route(config, body, form.get("OptOutType"))
     outcome = actions.apply(
         actions.Context(
             config=config,
@@ -111,7 +197,7 @@ def handle(
             message=message,
             contact=contact,
             raw=raw,
-            twilio_replied=bool(form.get("OptOutType")),
+            twilio_replied=twilio_replied,
         )
     )
     # one UPDATE with what routing decided (Core: no unit-of-work flush on the hot path)
@@ -122,17 +208,4 @@ def handle(
             contact_id=contact.id, ticket_id=message.ticket_id, route=match.route.action, reply=outcome.reply
         )
     )
-    if not commit:
-        db.session.rollback()
-        return InboundResult(outcome.reply, message_id, duplicate=False)
-    db.session.commit()
-    log.info(
-        "inbound sid=%s from=%s route=%s segments=%d media=%d outbox=%d",
-        sid,
-        mask(sender),
-        match.route.action,
-        segments,
-        len(media),
-        len(outcome.outbox),
-    )
-    return InboundResult(outcome.reply, message_id, duplicate=False, outbox=outcome.outbox)
+    return outcome, message.ticket_id
