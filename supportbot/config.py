@@ -85,6 +85,7 @@ class Settings:
     job_abandon_grace_seconds: int
     inbound_inline_limit: int
     inbound_defer_after_ms: float
+    deferred_wake: str
 
     @property
     def development(self) -> bool:
@@ -341,6 +342,9 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         inbound_defer_after_ms=_positive_float(
             "INBOUND_DEFER_AFTER_MS", get("INBOUND_DEFER_AFTER_MS"), 500.0
         ),
+        # how a deferred text reaches a worker: a Postgres NOTIFY sent by the statement
+        # that stores it (no Redis in the request), or an RQ enqueue after commit
+        deferred_wake=_choice("DEFERRED_WAKE", get("DEFERRED_WAKE"), ("notify", "redis")),
     )
     check_required(settings)
     return settings

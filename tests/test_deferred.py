@@ -149,14 +149,26 @@ def test_the_in_flight_count_counts_nested_requests_and_forgets_finished_ones():
     assert admission.overloaded(1, 4, 501.0, 500)
 
 
+def _listening(app) -> bool:
+    """The worker's outbox listener is up: a notification before it would wait for the relay."""
+    with app.app_context():
+        query = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN supportbot_outbox%'"
+        return bool(db.session.scalar(sa.text(query)))
+
+
+@pytest.mark.slow
 @pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
-def test_a_deferred_text_is_routed_once_by_a_worker_and_its_reply_arrives_by_sms(desk, tmp_path):
-    d = desk(INBOUND_INLINE_LIMIT=0)
+@pytest.mark.parametrize("wake", ["notify", "redis"])
+def test_a_deferred_text_is_routed_once_by_a_worker_and_its_reply_arrives_by_sms(desk, tmp_path, wake):
+    # the relay waits a minute: the reply within 15 s came by the wake-up alone
+    d = desk(INBOUND_INLINE_LIMIT=0, DEFERRED_WAKE=wake, OUTBOX_RELAY_AFTER_SECONDS=60)
     worker = Worker(d.app.raw_config, tmp_path / "worker.log")
     try:
+        if wake == "notify":
+            wait_until(lambda: _listening(d.app), 20, "the worker listening")
         resp = post_signed(d.client, _form(1), base=d.base)
         assert reply_of(resp) is None
-        wait_until(lambda: len(d.sandbox.messages()) == 1, 20, "the reply at Twilio")
+        wait_until(lambda: len(d.sandbox.messages()) == 1, 15, "the reply at Twilio")
     finally:
         worker.stop()
     (sms,) = d.sandbox.messages()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from supportbot import config
 from supportbot.contacts import lock_contact
 from supportbot.db_dialect import insert_for, is_postgres
 from supportbot.extensions import db
@@ -142,9 +143,10 @@ def _defer(values: dict[str, object]) -> InboundResult:
     values = {**values, "status": DEFERRED}
     stored = _insert_ignore(Message, values, ["sid"]).returning(Message.id)
     if is_postgres():
-        # one round trip: the outbox row exists only if the message row was new
+        # one round trip: the outbox row exists only if the message row was new, and
+        # with DEFERRED_WAKE=notify it wakes a worker at commit instead of an RQ enqueue here
         new = stored.cte("new_message")
-        found = db.session.execute(
+        added = (
             sa.insert(Outbox)
             .from_select(
                 ["kind", "payload", "state", "attempts", "created_at"],
@@ -157,12 +159,19 @@ def _defer(values: dict[str, object]) -> InboundResult:
                 ),
             )
             .returning(Outbox.id, Outbox.payload)
-        ).first()
+            .cte("new_outbox")
+        )
+        notify = config.current().deferred_wake == "notify"
+        columns = [added.c.id, added.c.payload] + ([outbox.notify(added.c.id, ROUTE_KIND)] if notify else [])
+        found = db.session.execute(sa.select(*columns)).first()
         if found is None:
             return _duplicate(str(values["sid"]))
         db.session.commit()
         outbox_id = found[0]
         message_id = int(found[1]["message_id"])
+        if notify:
+            log.info("inbound sid=%s from=%s deferred", values["sid"], mask(str(values["from_number"])))
+            return InboundResult(None, message_id, duplicate=False)
     else:
         new_id = db.session.execute(stored).scalar()
         if new_id is None:

@@ -16,6 +16,9 @@ from supportbot.models import Outbox, utcnow
 
 Work = list[tuple[int, str]]  # (outbox id, kind), dispatched after commit
 
+# where a new row can announce itself (jobs/wakeup.py listens in every worker)
+CHANNEL = "supportbot_outbox"
+
 # rows added while a request or job runs, for it to dispatch after its commit
 _collector: ContextVar[Work | None] = ContextVar("outbox_collector", default=None)
 
@@ -42,3 +45,11 @@ def add(kind: str, **payload: object) -> tuple[int, str]:
     if collected is not None:
         collected.append((outbox_id, kind))
     return outbox_id, kind
+
+
+def notify(outbox_id: sa.ColumnElement[int], kind: str) -> sa.ColumnElement[str]:
+    """pg_notify(CHANNEL, '<id>:<kind>'), to select in the statement that inserts the row.
+
+    Postgres delivers it at commit, and not at all on rollback.
+    """
+    return sa.func.pg_notify(CHANNEL, sa.cast(outbox_id, sa.Text).concat(f":{kind}"))

@@ -6,13 +6,13 @@ import logging
 import time
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 from rq import SimpleWorker
 from rq.job import Job
 
 from supportbot import config
-from supportbot.jobs import queues, relay
+from supportbot.jobs import queues, relay, wakeup
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,13 @@ def worker_command(burst: bool) -> None:
     if not config.current().redis_url:
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run in the web process")
     w = build_worker()
-    w.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    # deferred texts announce themselves on Postgres; this process enqueues them at once
+    listening = wakeup.start(current_app._get_current_object())  # type: ignore[attr-defined]
+    try:
+        w.work(burst=burst, with_scheduler=True, logging_level="INFO")
+    finally:
+        if listening is not None:
+            listening.set()
 
 
 def init_app(app: Flask) -> None:
