@@ -23,3 +23,8 @@ def inbound() -> Response:
     resp = MessagingResponse()
     resp.message("Thanks! Ticket SB-1 is open; we'll text you here. Reply STOP to opt out.")
     return Response(str(resp), content_type="text/xml")
+
+
+@app.get("/healthz")
+def healthz() -> str:
+    return "ok"

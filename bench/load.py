@@ -72,7 +72,12 @@ def wait_for(port: int, path: str = "/healthz", timeout: float = 30.0) -> None:
 
 
 def start_gunicorn(
-    app: str, port: int, env: dict[str, str], workers: int = 2, threads: int = 4
+    app: str,
+    port: int,
+    env: dict[str, str],
+    workers: int = 2,
+    threads: int = 4,
+    worker_class: str = "gthread",
 ) -> subprocess.Popen:
     cmd = [
         str(BIN / "gunicorn"),
@@ -82,7 +87,7 @@ def start_gunicorn(
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
+        worker_class,
         "--threads",
         str(threads),
         "--log-level",
@@ -115,15 +120,21 @@ def percentile(values: list[float], p: float) -> float:
 Request = tuple[str, bytes, dict[str, str]]  # path, body, headers
 
 
-def run_fixed_rate(port: int, requests: list[Request], rate: float, threads: int = 32) -> dict:
-    """Send the requests at `rate` per second; latency counts from the scheduled time."""
+def run_fixed_rate(
+    port: int, requests: list[Request], rate: float, threads: int = 32, offsets: list[float] | None = None
+) -> dict:
+    """Send the requests at `rate` per second; latency counts from the scheduled time.
+
+    Also returns "samples": (scheduled offset s, latency ms, status, TwiML had a <Message>).
+    """
     todo: queue.Queue = queue.Queue()
     latencies: list[float] = []
     errors: list[int] = []
+    samples: list[tuple[float, float, int, bool]] = []
     lock = threading.Lock()
     start = time.perf_counter() + 0.2
     for i, req in enumerate(requests):
-        todo.put((start + i / rate, req))
+        todo.put((start + (offsets[i] if offsets is not None else i / rate), req))
 
     def worker() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -135,10 +146,11 @@ def run_fixed_rate(port: int, requests: list[Request], rate: float, threads: int
             delay = due - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
+            answered = False
             try:
                 conn.request("POST", path, body=body, headers=headers)
                 resp = conn.getresponse()
-                resp.read()
+                answered = b"<Message" in resp.read()
                 status = resp.status
             except OSError:
                 conn.close()
@@ -147,6 +159,7 @@ def run_fixed_rate(port: int, requests: list[Request], rate: float, threads: int
             done = time.perf_counter()
             with lock:
                 latencies.append((done - due) * 1000)
+                samples.append((due - start, (done - due) * 1000, status, answered))
                 if status != 200:
                     errors.append(status)
 
@@ -156,11 +169,12 @@ def run_fixed_rate(port: int, requests: list[Request], rate: float, threads: int
     for t in pool:
         t.join()
     elapsed = time.perf_counter() - start
-    return summarise(latencies, errors, elapsed)
+    return {**summarise(latencies, errors, elapsed), "samples": samples}
 
 
 def run_closed_loop(port: int, make: Callable[[int], Request], seconds: float, clients: int = 8) -> dict:
     """As fast as `clients` connections can go: the sustained throughput."""
+    answered: list[bool] = []
     latencies: list[float] = []
     errors: list[int] = []
     lock = threading.Lock()
@@ -176,10 +190,11 @@ def run_closed_loop(port: int, make: Callable[[int], Request], seconds: float, c
             t0 = time.perf_counter()
             conn.request("POST", path, body=body, headers=headers)
             resp = conn.getresponse()
-            resp.read()
+            said = b"<Message" in resp.read()
             t1 = time.perf_counter()
             with lock:
                 latencies.append((t1 - t0) * 1000)
+                answered.append(said)
                 if resp.status != 200:
                     errors.append(resp.status)
 
@@ -189,7 +204,8 @@ def run_closed_loop(port: int, make: Callable[[int], Request], seconds: float, c
         t.start()
     for t in pool:
         t.join()
-    return summarise(latencies, errors, time.perf_counter() - t_start)
+    result = summarise(latencies, errors, time.perf_counter() - t_start)
+    return {**result, "answered": sum(answered)}
 
 
 def summarise(latencies: list[float], errors: list[int], elapsed: float) -> dict:
@@ -200,10 +216,11 @@ def summarise(latencies: list[float], errors: list[int], elapsed: float) -> dict
         "p50": percentile(latencies, 50),
         "p95": percentile(latencies, 95),
         "p99": percentile(latencies, 99),
+        "max": max(latencies) if latencies else float("nan"),
     }
 
 
-def signed_inbound(base: str, token: str, n: int, run: str) -> Request:
+def signed_inbound(base: str, token: str, n: int, run: str, body: str | None = None) -> Request:
     from twilio.request_validator import RequestValidator
 
     form = {
@@ -211,7 +228,7 @@ def signed_inbound(base: str, token: str, n: int, run: str) -> Request:
         "AccountSid": "AC" + "1" * 32,
         "From": f"+1415{(n % 9000000) + 1000000:07d}",
         "To": "+15005550006",
-        "Body": f"My order {n} has not arrived, can you help?",
+        "Body": body if body is not None else f"My order {n} has not arrived, can you help?",
         "NumMedia": "0",
     }
     path = "/twilio/inbound"

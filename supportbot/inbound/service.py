@@ -12,18 +12,18 @@ from supportbot import config
 from supportbot.contacts import lock_contact
 from supportbot.db_dialect import insert_for, is_postgres
 from supportbot.extensions import db
-from supportbot.inbound import actions
+from supportbot.inbound import accept, actions
 from supportbot.jobs import outbox
 from supportbot.keywords import engine
 from supportbot.keywords.schema import KeywordConfig
-from supportbot.models import Message, Outbox, utcnow
+from supportbot.models import Message, utcnow
 from supportbot.outbound.segments import count_segments
 from supportbot.phone import mask, normalise
 from supportbot.storable import storable, storable_json
 
 log = logging.getLogger(__name__)
 
-ROUTE_KIND = "route_inbound"  # the job that routes a deferred text (inbound/deferred.py)
+ROUTE_KIND = accept.KIND
 
 
 @dataclass
@@ -140,47 +140,24 @@ def _duplicate(sid: str) -> InboundResult:
 
 def _defer(values: dict[str, object]) -> InboundResult:
     """Stage 1 alone: the message and its routing job, in one statement on Postgres."""
-    values = {**values, "status": DEFERRED}
-    stored = _insert_ignore(Message, values, ["sid"]).returning(Message.id)
+    notify = False
     if is_postgres():
-        # one round trip: the outbox row exists only if the message row was new, and
-        # with DEFERRED_WAKE=notify it wakes a worker at commit instead of an RQ enqueue here
-        new = stored.cte("new_message")
-        added = (
-            sa.insert(Outbox)
-            .from_select(
-                ["kind", "payload", "state", "attempts", "created_at"],
-                sa.select(
-                    sa.literal(ROUTE_KIND),
-                    sa.func.json_build_object("message_id", new.c.id),
-                    sa.literal("pending"),
-                    sa.literal(0),
-                    sa.func.now(),
-                ),
-            )
-            .returning(Outbox.id, Outbox.payload)
-            .cte("new_outbox")
-        )
         notify = config.current().deferred_wake == "notify"
-        columns = [added.c.id, added.c.payload] + ([outbox.notify(added.c.id, ROUTE_KIND)] if notify else [])
-        found = db.session.execute(sa.select(*columns)).first()
-        if found is None:
-            return _duplicate(str(values["sid"]))
-        db.session.commit()
-        outbox_id = found[0]
-        message_id = int(found[1]["message_id"])
-        if notify:
-            log.info("inbound sid=%s from=%s deferred", values["sid"], mask(str(values["from_number"])))
-            return InboundResult(None, message_id, duplicate=False)
+        found = accept.store(values, notify)
     else:
-        new_id = db.session.execute(stored).scalar()
-        if new_id is None:
-            return _duplicate(str(values["sid"]))
-        message_id = new_id
-        outbox_id, _ = outbox.add(ROUTE_KIND, message_id=message_id)
-        db.session.commit()
+        new_id = db.session.execute(
+            _insert_ignore(Message, {**values, "status": DEFERRED}, ["sid"]).returning(Message.id)
+        ).scalar()
+        found = (outbox.add(ROUTE_KIND, message_id=new_id)[0], new_id) if new_id is not None else None
+    if found is None:
+        return _duplicate(str(values["sid"]))
+    db.session.commit()
+    outbox_id, message_id = found
     log.info("inbound sid=%s from=%s deferred", values["sid"], mask(str(values["from_number"])))
-    return InboundResult(None, message_id, duplicate=False, outbox=[(outbox_id, ROUTE_KIND)])
+    # a notified row needs no enqueue: a worker's listener has it at commit
+    return InboundResult(
+        None, message_id, duplicate=False, outbox=[] if notify else [(outbox_id, ROUTE_KIND)]
+    )
 
 
 def route(

@@ -1,0 +1,66 @@
+"""Stage 1 on Postgres: one statement stores a deferred text and the job that routes it.
+
+Written once as SQL, not built per request: building and compiling a Core
+statement with two CTEs cost more CPU than the round trip (pyinstrument, see
+docs/operations.md). psycopg prepares it on the server after a few runs.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from supportbot.extensions import db
+from supportbot.jobs.outbox import CHANNEL
+
+KIND = "route_inbound"  # the job that routes a deferred text (inbound/deferred.py)
+
+_STORE = """
+WITH new_message AS (
+    INSERT INTO messages (direction, sid, from_number, to_number, body, media, num_segments,
+                          encoding, raw_form, raw_body, status, created_at, updated_at)
+    VALUES ('in', :sid, :from_number, :to_number, :body, :media, :num_segments,
+            :encoding, :raw_form, :raw_body, 'deferred', :created_at, :created_at)
+    ON CONFLICT (sid) DO NOTHING
+    RETURNING id
+), new_outbox AS (
+    INSERT INTO outbox (kind, payload, state, attempts, created_at)
+    SELECT '{kind}', json_build_object('message_id', id), 'pending', 0, :created_at FROM new_message
+    RETURNING id, (payload ->> 'message_id')::bigint AS message_id
+)
+SELECT id, message_id{notify} FROM new_outbox
+"""
+
+_TYPES = (
+    sa.bindparam("media", type_=sa.JSON),
+    sa.bindparam("raw_form", type_=sa.JSON),
+    sa.bindparam("raw_body", type_=sa.LargeBinary),
+    sa.bindparam("created_at", type_=sa.DateTime(timezone=True)),
+)
+# with DEFERRED_WAKE=notify the row announces itself at commit: no Redis in the request
+STORE = {
+    False: sa.text(_STORE.format(kind=KIND, notify="")).bindparams(*_TYPES),
+    True: sa.text(
+        _STORE.format(kind=KIND, notify=f", pg_notify('{CHANNEL}', id || ':' || '{KIND}')")
+    ).bindparams(*_TYPES),
+}
+
+
+def store(values: dict[str, object], notify: bool) -> tuple[int, int] | None:
+    """(outbox id, message id) of the new rows, or None when the sid is stored already."""
+    params = {
+        k: values[k]
+        for k in (
+            "sid",
+            "from_number",
+            "to_number",
+            "body",
+            "media",
+            "num_segments",
+            "encoding",
+            "raw_form",
+            "raw_body",
+            "created_at",
+        )
+    }
+    found = db.session.connection().execute(STORE[notify], params).first()
+    return (int(found[0]), int(found[1])) if found is not None else None
