@@ -85,7 +85,8 @@ class Settings:
     job_abandon_grace_seconds: int
     inbound_inline_limit: int
     inbound_defer_after_ms: float
-    deferred_wake: str
+    inbound_wake: str
+    database_pool_size: int
 
     @property
     def development(self) -> bool:
@@ -109,13 +110,16 @@ def current() -> Settings:
 
 def flask_config(settings: Settings) -> dict[str, Any]:
     """What Flask and its extensions read from app.config, derived from the settings."""
+    # statement parameters hold numbers and message bodies: keep them out of every
+    # error message, log line, traceback and stored error
+    engine: dict[str, Any] = {"hide_parameters": True}
+    if settings.database_url.startswith("postgresql"):
+        engine.update(pool_size=settings.database_pool_size, max_overflow=4)
     return {
         "SECRET_KEY": settings.secret_key,
         "TESTING": settings.testing,
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
-        # statement parameters hold numbers and message bodies: keep them out of every
-        # error message, log line, traceback and stored error
-        "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine,
         "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
     }
 
@@ -344,7 +348,10 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         ),
         # how a deferred text reaches a worker: a Postgres NOTIFY sent by the statement
         # that stores it (no Redis in the request), or an RQ enqueue after commit
-        deferred_wake=_choice("DEFERRED_WAKE", get("DEFERRED_WAKE"), ("notify", "redis")),
+        inbound_wake=_choice("INBOUND_WAKE", get("INBOUND_WAKE"), ("notify", "redis")),
+        # connections each process keeps open: at least the web's threads (Procfile), or
+        # every request past it opens and closes a Postgres connection of its own
+        database_pool_size=_positive("DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE"), 16),
     )
     check_required(settings)
     return settings

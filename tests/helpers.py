@@ -148,6 +148,9 @@ def jira_settings(jira, redis: str | None = REDIS_URL, **over: object) -> dict[s
         "REDIS_URL": redis,
         "OUTBOX_RELAY_AFTER_SECONDS": 1,
         "JOB_RETRY_INTERVALS": "1,1,1,2,2,3,3,5,5",
+        # these tests run queued jobs here (run_jobs: RQ in this process), so the webhook
+        # enqueues; test_deferred.py runs the Postgres wake-up with a worker process
+        "INBOUND_WAKE": "redis",
     }
     cfg.update(over)
     return cfg

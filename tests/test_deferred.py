@@ -161,7 +161,7 @@ def _listening(app) -> bool:
 @pytest.mark.parametrize("wake", ["notify", "redis"])
 def test_a_deferred_text_is_routed_once_by_a_worker_and_its_reply_arrives_by_sms(desk, tmp_path, wake):
     # the relay waits a minute: the reply within 15 s came by the wake-up alone
-    d = desk(INBOUND_INLINE_LIMIT=0, DEFERRED_WAKE=wake, OUTBOX_RELAY_AFTER_SECONDS=60)
+    d = desk(INBOUND_INLINE_LIMIT=0, INBOUND_WAKE=wake, OUTBOX_RELAY_AFTER_SECONDS=60)
     worker = Worker(d.app.raw_config, tmp_path / "worker.log")
     try:
         if wake == "notify":
@@ -195,7 +195,7 @@ def test_a_deferred_text_is_routed_once_by_a_worker_and_its_reply_arrives_by_sms
 
 @pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
 def test_a_deferred_reply_to_an_opted_out_sender_is_never_sent(desk):
-    d = desk(INBOUND_INLINE_LIMIT=0, DEFERRED_WAKE="redis")  # run_jobs below runs what RQ holds
+    d = desk(INBOUND_INLINE_LIMIT=0, INBOUND_WAKE="redis")  # run_jobs below runs what RQ holds
     reply_of(post_signed(d.client, _form(1, "STOP"), base=d.base))  # inline, always
     assert reply_of(post_signed(d.client, _form(2, "My parcel is late"), base=d.base)) is None
     run_jobs(d.app)

@@ -1,4 +1,4 @@
-"""Stage 1 on Postgres: one statement stores a deferred text and the job that routes it.
+"""Stage 1 on Postgres: one statement stores a text (and, deferred, the job that routes it).
 
 Written once as SQL, not built per request: building and compiling a Core
 statement with two CTEs cost more CPU than the round trip (pyinstrument, see
@@ -8,9 +8,11 @@ docs/operations.md). psycopg prepares it on the server after a few runs.
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from supportbot.extensions import db
 from supportbot.jobs.outbox import CHANNEL
+from supportbot.models import Message
 
 KIND = "route_inbound"  # the job that routes a deferred text (inbound/deferred.py)
 
@@ -36,7 +38,7 @@ _TYPES = (
     sa.bindparam("raw_body", type_=sa.LargeBinary),
     sa.bindparam("created_at", type_=sa.DateTime(timezone=True)),
 )
-# with DEFERRED_WAKE=notify the row announces itself at commit: no Redis in the request
+# with INBOUND_WAKE=notify the row announces itself at commit: no Redis in the request
 STORE = {
     False: sa.text(_STORE.format(kind=KIND, notify="")).bindparams(*_TYPES),
     True: sa.text(
@@ -64,3 +66,50 @@ def store(values: dict[str, object], notify: bool) -> tuple[int, int] | None:
     }
     found = db.session.connection().execute(STORE[notify], params).first()
     return (int(found[0]), int(found[1])) if found is not None else None
+
+
+COLUMNS = (
+    "sid",
+    "from_number",
+    "to_number",
+    "body",
+    "media",
+    "num_segments",
+    "encoding",
+    "raw_form",
+    "raw_body",
+    "created_at",
+)
+
+# inline: the message alone; the route follows in the same transaction
+_INSERT = (
+    postgresql.insert(Message)
+    .values(
+        direction="in",
+        status="received",
+        updated_at=sa.bindparam("p_created_at"),
+        **{c: sa.bindparam(f"p_{c}") for c in COLUMNS},
+    )
+    .on_conflict_do_nothing(index_elements=["sid"])
+    .returning(Message.id)
+)
+
+
+def insert(values: dict[str, object]) -> int | None:
+    """The new message's id, or None when the sid is stored already (waits for a racing commit)."""
+    params = {f"p_{c}": values[c] for c in COLUMNS}
+    found = db.session.connection().execute(_INSERT, params).scalar()
+    return int(found) if found is not None else None
+
+
+# what routing decided, in one UPDATE
+ROUTED = (
+    sa.update(Message)
+    .where(Message.id == sa.bindparam("p_id"))
+    .values(
+        contact_id=sa.bindparam("p_contact_id"),
+        ticket_id=sa.bindparam("p_ticket_id"),
+        route=sa.bindparam("p_route"),
+        reply=sa.bindparam("p_reply"),
+    )
+)

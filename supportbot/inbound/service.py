@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
-from supportbot import config
+from supportbot import config as app_config
 from supportbot.contacts import lock_contact
 from supportbot.db_dialect import insert_for, is_postgres
 from supportbot.extensions import db
@@ -108,10 +108,18 @@ def handle(
     match = engine.route(config, body, form.get("OptOutType"))
     if defer and commit and match.route.action not in ALWAYS_INLINE:
         return _defer(values)
-    message_id = db.session.execute(_insert_ignore(Message, values, ["sid"]).returning(Message.id)).scalar()
+    if is_postgres():
+        message_id = accept.insert(values)
+    else:
+        message_id = db.session.execute(
+            _insert_ignore(Message, values, ["sid"]).returning(Message.id)
+        ).scalar()
     if message_id is None:
         return _duplicate(sid)
-    outcome, _ = route(config, match, message_id, sid, sender, body, raw, bool(form.get("OptOutType")))
+    # with INBOUND_WAKE=notify the rows written here wake a worker at commit: no enqueue after
+    notify = commit and _wake_by_notify()
+    with outbox.notifying(notify):
+        outcome, _ = route(config, match, message_id, sid, sender, body, raw, bool(form.get("OptOutType")))
     if not commit:
         db.session.rollback()
         return InboundResult(outcome.reply, message_id, duplicate=False)
@@ -125,7 +133,14 @@ def handle(
         len(_media(form)),
         len(outcome.outbox),
     )
-    return InboundResult(outcome.reply, message_id, duplicate=False, outbox=outcome.outbox)
+    work = [] if notify and is_postgres() else outcome.outbox
+    return InboundResult(outcome.reply, message_id, duplicate=False, outbox=work)
+
+
+def _wake_by_notify() -> bool:
+    # without Redis there is no worker: dispatch runs the work in this process
+    settings = app_config.current()
+    return settings.inbound_wake == "notify" and bool(settings.redis_url)
 
 
 def _duplicate(sid: str) -> InboundResult:
@@ -142,7 +157,7 @@ def _defer(values: dict[str, object]) -> InboundResult:
     """Stage 1 alone: the message and its routing job, in one statement on Postgres."""
     notify = False
     if is_postgres():
-        notify = config.current().deferred_wake == "notify"
+        notify = _wake_by_notify()
         found = accept.store(values, notify)
     else:
         new_id = db.session.execute(
@@ -187,11 +202,14 @@ def route(
         )
     )
     # one UPDATE with what routing decided (Core: no unit-of-work flush on the hot path)
-    db.session.execute(
-        sa.update(Message)
-        .where(Message.id == message_id)
-        .values(
-            contact_id=contact.id, ticket_id=message.ticket_id, route=match.route.action, reply=outcome.reply
-        )
+    db.session.connection().execute(
+        accept.ROUTED,
+        {
+            "p_id": message_id,
+            "p_contact_id": contact.id,
+            "p_ticket_id": message.ticket_id,
+            "p_route": match.route.action,
+            "p_reply": outcome.reply,
+        },
     )
     return outcome, message.ticket_id

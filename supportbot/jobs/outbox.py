@@ -34,15 +34,42 @@ def collecting() -> Iterator[Work]:
         _collector.reset(token)
 
 
+# built once: building and compiling the statement per call cost more CPU than its round trip
+_INSERT = sa.insert(Outbox).values(
+    kind=sa.bindparam("kind"),
+    payload=sa.bindparam("payload", type_=sa.JSON),
+    state="pending",
+    attempts=0,
+    created_at=sa.bindparam("created_at"),
+)
+_ADD = _INSERT.returning(Outbox.id)
+# the row also names itself on CHANNEL: Postgres delivers it at commit (jobs/wakeup.py)
+_ADD_NOTIFY = _INSERT.returning(
+    Outbox.id, sa.func.pg_notify(CHANNEL, sa.cast(Outbox.id, sa.Text).concat(":").concat(Outbox.kind))
+)
+
+# set by a caller whose rows should wake a worker through Postgres instead of an enqueue
+_notifying: ContextVar[bool] = ContextVar("outbox_notifying", default=False)
+
+
+@contextmanager
+def notifying(enabled: bool = True) -> Iterator[None]:
+    """Rows added inside the block announce themselves at commit; none is collected."""
+    token = _notifying.set(enabled)
+    try:
+        yield
+    finally:
+        _notifying.reset(token)
+
+
 def add(kind: str, **payload: object) -> tuple[int, str]:
     """Write work for after commit, in the caller's transaction (one INSERT, no ORM flush)."""
-    outbox_id = db.session.execute(
-        sa.insert(Outbox)
-        .values(kind=kind, payload=payload, state="pending", attempts=0, created_at=utcnow())
-        .returning(Outbox.id)
-    ).scalar_one()
+    conn = db.session.connection()
+    notify = _notifying.get() and conn.dialect.name == "postgresql"
+    params = {"kind": kind, "payload": payload, "created_at": utcnow()}
+    outbox_id = conn.execute(_ADD_NOTIFY if notify else _ADD, params).scalar_one()
     collected = _collector.get()
-    if collected is not None:
+    if collected is not None and not notify:
         collected.append((outbox_id, kind))
     return outbox_id, kind
 
