@@ -73,8 +73,8 @@ def test_a_repeated_sid_of_a_deferred_text_changes_nothing_and_stays_silent(busy
 
 
 @pytest.mark.parametrize("body,event", [("STOP", "opt_out"), ("START", "opt_in")])
-def test_consent_keywords_are_answered_inline_however_busy(make_app, body, event):
-    app = make_app(INBOUND_INLINE_LIMIT=0)
+def test_consent_keywords_are_answered_inline_however_busy(busy, body, event):
+    app = busy
     reply_of(post_signed(app.test_client(), _form(1, body)))  # Twilio answers these itself by default
     msg = _inbound(app)
     assert (msg.status, msg.route) == ("received", event)
@@ -82,14 +82,14 @@ def test_consent_keywords_are_answered_inline_however_busy(make_app, body, event
     assert count(app, Outbox, Outbox.kind == "route_inbound") == 0
 
 
-def test_help_is_answered_inline_however_busy(make_app):
-    app = make_app(INBOUND_INLINE_LIMIT=0)
+def test_help_is_answered_inline_however_busy(busy):
+    app = busy
     reply_of(post_signed(app.test_client(), _form(1, "HELP")))
     assert (_inbound(app).status, _inbound(app).route) == ("received", "help")
 
 
-def test_under_the_limit_a_text_is_routed_inline(make_app):
-    app = make_app(INBOUND_INLINE_LIMIT=1)
+def test_under_the_limit_a_text_is_routed_inline(make_app, redis_conn):
+    app = make_app(INBOUND_INLINE_LIMIT=1, REDIS_URL=REDIS_URL)
     assert "SB-1" in reply_of(post_signed(app.test_client(), _form(1)))
     assert count(app, Outbox, Outbox.kind == "route_inbound") == 0
 
@@ -110,8 +110,15 @@ def test_a_proxys_request_start_defers_a_text_that_waited_too_long(make_app, red
     assert "SB-" in reply_of(client.post("/twilio/inbound", data=fresh, headers=headers))
 
 
-def test_request_start_is_ignored_without_a_trusted_proxy(make_app):
-    app = make_app(INBOUND_DEFER_AFTER_MS=1)
+def test_without_redis_nothing_is_deferred(make_app):
+    """No worker to route it: the text is routed here, answered in the TwiML."""
+    app = make_app(INBOUND_INLINE_LIMIT=0)
+    assert "SB-1" in reply_of(post_signed(app.test_client(), _form(1)))
+    assert _inbound(app).status == "received"
+
+
+def test_request_start_is_ignored_without_a_trusted_proxy(make_app, redis_conn):
+    app = make_app(INBOUND_DEFER_AFTER_MS=1, REDIS_URL=REDIS_URL)
     form = _form(1)
     headers = {
         "X-Twilio-Signature": sign(PUBLIC + "/twilio/inbound", form),

@@ -88,12 +88,33 @@ def _fields(ticket: Ticket) -> SimpleNamespace:
     return engine.ticket_fields(ticket.ref, ticket.jira_key, ticket.status)
 
 
+# built once: the hot path's statements cost more to build than to run (see docs/operations.md)
+_NEW_TICKET = (
+    sa.insert(Ticket)
+    .values(
+        contact_id=sa.bindparam("p_contact"),
+        summary=sa.bindparam("p_summary"),
+        status="Open",
+        closed=False,
+        create_state="pending",
+        status_at=0,
+        created_at=sa.bindparam("p_now"),
+        updated_at=sa.bindparam("p_now"),
+    )
+    .returning(Ticket.id)
+)
+_CURRENT_TICKET = (
+    sa.select(Ticket)
+    .where(Ticket.contact_id == sa.bindparam("p_contact"))
+    .order_by(Ticket.id.desc())
+    .limit(1)
+)
+
+
 def ticket(ctx: Context) -> Outcome:
     """Open a ticket, or join the contact's current one (open, or closed within the window)."""
     window = timedelta(hours=config.current().reopen_window_hours)
-    current = db.session.scalars(
-        sa.select(Ticket).where(Ticket.contact_id == ctx.contact.id).order_by(Ticket.id.desc()).limit(1)
-    ).first()
+    current = db.session.scalars(_CURRENT_TICKET, {"p_contact": ctx.contact.id}).first()
     closed_at = as_utc(current.closed_at) if current is not None and current.closed_at else None
     if current is not None and reopen.joins(current.closed, closed_at, datetime.now(UTC), window):
         ctx.message.ticket_id = current.id
@@ -103,11 +124,13 @@ def ticket(ctx: Context) -> Outcome:
         text = engine.render(ctx.match.route.reply, ctx.config, _fields(current)) if reopened else None
         return Outcome(text, ids)
     now = utcnow()
-    new_id = db.session.execute(
-        sa.insert(Ticket)
-        .values(contact_id=ctx.contact.id, summary=_summary(ctx.message.body), created_at=now, updated_at=now)
-        .returning(Ticket.id)
-    ).scalar_one()
+    new_id = (
+        db.session.connection()
+        .execute(
+            _NEW_TICKET, {"p_contact": ctx.contact.id, "p_summary": _summary(ctx.message.body), "p_now": now}
+        )
+        .scalar_one()
+    )
     ctx.message.ticket_id = new_id
     ids = [outbox.add("create_ticket", ticket_id=new_id, message_id=ctx.message.id)]
     text = engine.render(

@@ -42,7 +42,8 @@ def inbound() -> Response:
         waited = (
             admission.queued_ms(request.headers.get("X-Request-Start")) if settings.trusted_proxies else None
         )
-        defer = admission.overloaded(
+        # without Redis there is no worker: a deferred text would be routed here anyway
+        defer = bool(settings.redis_url) and admission.overloaded(
             in_flight, settings.inbound_inline_limit, waited, settings.inbound_defer_after_ms
         )
         keywords = current_app.extensions["keywords"].get()
