@@ -81,14 +81,14 @@ def row(server: str, what: str, r: dict) -> None:
     else:
         share = 100 * r.get("answered", 0) / max(r["n"], 1)
     print(
-        f"{server:<12} {what:<16} {r['n']:>6} {r['errors']:>4} {r['rps']:>8.1f} {r['p50']:>8.1f}"
+        f"{server:<28} {what:<16} {r['n']:>6} {r['errors']:>4} {r['rps']:>8.1f} {r['p50']:>8.1f}"
         f" {r['p95']:>8.1f} {r['p99']:>8.1f} {r['max']:>8.1f} {share:>7.0f}",
         flush=True,
     )
 
 
 def header(title: str) -> None:
-    print(f"\n== {title}\n{'server':<12} {'load':<16} " + " ".join(f"{c:>8}" for c in COLS), flush=True)
+    print(f"\n== {title}\n{'server':<28} {'load':<16} " + " ".join(f"{c:>8}" for c in COLS), flush=True)
 
 
 def fresh(
@@ -149,24 +149,44 @@ def _durable_table(url: str) -> None:
     engine.dispose()
 
 
-def run_classes(opts: argparse.Namespace, out: dict) -> None:
-    header("classes: supportbot under each gunicorn setting (200/s open, then max)")
-    for setting in (
-        {"workers": 2, "threads": 4, "worker_class": "gthread"},
-        {"workers": 2, "threads": 8, "worker_class": "gthread"},
-        {"workers": 2, "threads": 16, "worker_class": "gthread"},
-        {"workers": 3, "threads": 8, "worker_class": "gthread"},
-        {"workers": 4, "threads": 1, "worker_class": "sync"},
-    ):
-        _, env = fresh(DB)
-        label = f"{setting['worker_class']} {setting['workers']}x{setting['threads']}"
-        s = Server(label, "wsgi:app", env, setting)
+CLASSES = (  # workers, threads, class, INBOUND_INLINE_LIMIT, INBOUND_WAKE
+    (2, 4, "gthread", 4, "notify"),
+    (2, 16, "gthread", 4, "notify"),
+    (2, 16, "gthread", 2, "notify"),
+    (2, 16, "gthread", 1, "notify"),
+    (4, 8, "gthread", 1, "notify"),
+    (4, 1, "sync", 4, "notify"),
+)
+WAKES = (
+    (2, 16, "gthread", 1, "notify"),
+    (2, 16, "gthread", 1, "redis"),
+    (2, 16, "gthread", 1000, "notify"),
+    (2, 16, "gthread", 1000, "redis"),
+)
+
+
+def _settings(title: str, settings: tuple, opts: argparse.Namespace) -> None:
+    header(title)
+    for workers, threads, klass, limit, wake in settings:
+        _, env = fresh(DB, {"INBOUND_INLINE_LIMIT": str(limit), "INBOUND_WAKE": wake})
+        label = f"{klass} {workers}x{threads} L{limit} {wake}"
+        s = Server(label, "wsgi:app", env, {"workers": workers, "threads": threads, "worker_class": klass})
         try:
             measure("rate", s, rate=20, seconds=2)
             row(label, "200/s open", measure("rate", s, rate=200, seconds=opts.seconds))
             row(label, "max (32 conn)", measure("max", s, seconds=opts.seconds))
         finally:
             s.stop()
+
+
+def run_classes(opts: argparse.Namespace, out: dict) -> None:
+    _settings("classes: gunicorn settings and INBOUND_INLINE_LIMIT (L)", CLASSES, opts)
+
+
+def run_wake(opts: argparse.Namespace, out: dict) -> None:
+    _settings(
+        "wake: Postgres NOTIFY against an RQ enqueue in the request (L1000: never deferred)", WAKES, opts
+    )
 
 
 def _sandbox():
@@ -324,6 +344,7 @@ def _route_cost(load_config, path: Path) -> float:
 RUNS = {
     "ref": run_ref,
     "classes": run_classes,
+    "wake": run_wake,
     "worker": run_worker,
     "overload": run_overload,
     "big": run_big,

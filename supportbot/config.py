@@ -338,9 +338,10 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         ),
         # the most texts one process routes inline at once; past it a text is stored,
         # answered with empty TwiML and routed by a worker (its reply goes out by SMS).
-        # About two per core keeps every answer far inside Twilio's 15 s (bench/inbound.py);
-        # 0 defers every text but STOP/START/HELP
-        inbound_inline_limit=_non_negative("INBOUND_INLINE_LIMIT", get("INBOUND_INLINE_LIMIT"), 4),
+        # 1 measured best on 2 cores with the Procfile's 2 x 16 threads (docs/operations.md):
+        # a second text routed in the same process only waits for the GIL.
+        # 0 defers every text but STOP/START/HELP; no Redis (no worker) defers nothing
+        inbound_inline_limit=_non_negative("INBOUND_INLINE_LIMIT", get("INBOUND_INLINE_LIMIT"), 1),
         # a text whose X-Request-Start (sent by a trusted proxy, TRUSTED_PROXIES) says it
         # waited longer than this before reaching us is deferred as well
         inbound_defer_after_ms=_positive_float(
