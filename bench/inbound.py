@@ -158,6 +158,9 @@ CLASSES = (  # workers, threads, class, INBOUND_INLINE_LIMIT, INBOUND_WAKE
     (4, 1, "sync", 4, "notify"),
 )
 WAKES = (
+    (2, 16, "gthread", 0, "notify"),
+    (2, 16, "gthread", 0, "redis"),
+    (2, 16, "gthread", 0, "relay"),
     (2, 16, "gthread", 1, "notify"),
     (2, 16, "gthread", 1, "redis"),
     (2, 16, "gthread", 1000, "notify"),
@@ -190,6 +193,9 @@ def run_wake(opts: argparse.Namespace, out: dict) -> None:
 
 
 def _sandbox():
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per SMS otherwise
     from bench.inbound_setup import ACCOUNT
     from standins import Sandbox
     from supportbot.sandbox.twilio import create_twilio_sandbox
@@ -358,7 +364,7 @@ def main() -> None:
     parser.add_argument("--rates", default="200,400")
     parser.add_argument("--runs", default="ref,worker,overload,big,keywords")
     parser.add_argument("--capacity", type=float, default=300, help="inline capacity when ref is not run")
-    parser.add_argument("--drain", type=float, default=300, help="seconds the workers get to drain")
+    parser.add_argument("--drain", type=float, default=600, help="seconds the workers get to drain")
     opts = parser.parse_args()
     opts.rate_list = [float(r) for r in opts.rates.split(",")]
     print(f"load average at start: {os.getloadavg()}", flush=True)

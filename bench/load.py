@@ -226,7 +226,9 @@ def signed_inbound(base: str, token: str, n: int, run: str, body: str | None = N
     form = {
         "MessageSid": f"SM{run}{n:020d}",
         "AccountSid": "AC" + "1" * 32,
-        "From": f"+1415{(n % 9000000) + 1000000:07d}",
+        # valid NANP numbers (replies are sent to them): area codes other than the
+        # big run's filled contacts (+1628), exchanges 200-999
+        "From": f"+1{(415, 510, 650, 925)[n // 8_000_000 % 4]}{2_000_000 + n % 8_000_000}",
         "To": "+15005550006",
         "Body": body if body is not None else f"My order {n} has not arrived, can you help?",
         "NumMedia": "0",

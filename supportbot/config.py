@@ -349,7 +349,7 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         ),
         # how a deferred text reaches a worker: a Postgres NOTIFY sent by the statement
         # that stores it (no Redis in the request), or an RQ enqueue after commit
-        inbound_wake=_choice("INBOUND_WAKE", get("INBOUND_WAKE"), ("notify", "redis")),
+        inbound_wake=_choice("INBOUND_WAKE", get("INBOUND_WAKE"), ("notify", "redis", "relay")),
         # connections each process keeps open: at least the web's threads (Procfile), or
         # every request past it opens and closes a Postgres connection of its own
         database_pool_size=_positive("DATABASE_POOL_SIZE", get("DATABASE_POOL_SIZE"), 16),

@@ -156,6 +156,8 @@ def _duplicate(sid: str) -> InboundResult:
 def _defer(values: dict[str, object]) -> InboundResult:
     """Stage 1 alone: the message and its routing job, in one statement on Postgres."""
     notify = False
+    # relay: the deferred row waits for a worker's relay pass (no wake-up cost per text)
+    relay = app_config.current().inbound_wake == "relay"
     if is_postgres():
         notify = _wake_by_notify()
         found = accept.store(values, notify)
@@ -171,7 +173,7 @@ def _defer(values: dict[str, object]) -> InboundResult:
     log.info("inbound sid=%s from=%s deferred", values["sid"], mask(str(values["from_number"])))
     # a notified row needs no enqueue: a worker's listener has it at commit
     return InboundResult(
-        None, message_id, duplicate=False, outbox=[] if notify else [(outbox_id, ROUTE_KIND)]
+        None, message_id, duplicate=False, outbox=[] if notify or relay else [(outbox_id, ROUTE_KIND)]
     )
 
 
