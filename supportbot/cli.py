@@ -10,52 +10,60 @@ import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from werkzeug.datastructures import MultiDict
 
 from supportbot.consent import ledger
 from supportbot.extensions import db
-from supportbot.keywords.schema import KeywordConfigError, load
+from supportbot.inbound import trial
+from supportbot.keywords import commands as keyword_commands
+from supportbot.keywords import versions
+from supportbot.keywords.schema import KeywordConfig, KeywordConfigError, load, parse
 from supportbot.models import Outbox, Ticket
 from supportbot.phone import normalise
 
-keywords_cli = AppGroup("keywords", help="Validate and try the keyword configuration.")
+keywords_cli = AppGroup("keywords", help="Validate, try, publish and export the keyword configuration.")
 consent_cli = AppGroup("consent", help="The consent ledger.")
 tickets_cli = AppGroup("tickets", help="Tickets whose help-desk issue could not be made.")
+
+
+def _config_from(file: str | None) -> KeywordConfig:
+    """A file's config, or the published version's when no file is named."""
+    if file:
+        return load(file)
+    row = versions.published()
+    if row is None:
+        raise KeywordConfigError(["no published version yet (the first request imports KEYWORDS_FILE)"])
+    return parse(row.yaml, f"version {row.id}")
 
 
 @keywords_cli.command("check")
 @click.argument("file", required=False)
 def keywords_check(file: str | None) -> None:
-    """Validate FILE (default KEYWORDS_FILE); exit 1 with the reasons."""
-    path = file or current_app.config["KEYWORDS_FILE"]
+    """Validate FILE (default: the published version); exit 1 with the reasons."""
     try:
-        config = load(path)
+        config = _config_from(file)
     except KeywordConfigError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
         sys.exit(1)
-    click.echo(f"{path}: ok, {len(config.routes)} keywords, default action {config.default.action}")
+    click.echo(f"{config.source}: ok, {len(config.routes)} keywords, default action {config.default.action}")
 
 
 @keywords_cli.command("try")
 @click.argument("text")
 @click.option("--from", "sender", required=True, help="The sender's number.")
-def keywords_try(text: str, sender: str) -> None:
+@click.option("--file", "file", default=None, help="Try this file instead of the published version.")
+def keywords_try(text: str, sender: str, file: str | None) -> None:
     """Show the route and the reply for TEXT from a number; change nothing."""
-    from supportbot.inbound import service
-
-    config = current_app.extensions["keywords"].get()
-    form = MultiDict([("MessageSid", "SMtry" + uuid.uuid4().hex), ("From", sender), ("Body", text)])
-    result = service.handle(form, b"", config, commit=False)
-    from supportbot.keywords import engine
-
-    match = engine.route(config, text)
-    click.echo(f"from:  {normalise(sender)}")
-    click.echo(
-        f"route: {match.route.keyword} -> {match.route.action}"
-        + (f" {list(match.args)}" if match.args else "")
-    )
-    click.echo(f"reply: {result.reply if result.reply is not None else '(none: empty TwiML)'}")
+    try:
+        config = _config_from(file) if file else current_app.extensions["keywords"].get()
+    except KeywordConfigError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    outcome = trial.try_text(config, text, sender)
+    click.echo(f"from:  {outcome.sender}")
+    click.echo(f"route: {outcome.route}")
+    click.echo(f"reply: {outcome.reply if outcome.reply is not None else '(none: empty TwiML)'}")
 
 
 @consent_cli.command("export")
@@ -163,6 +171,8 @@ def signed_curl(text: str, sender: str, url: str | None) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(signed_curl)
+    keywords_cli.add_command(keyword_commands.keywords_publish)
+    keywords_cli.add_command(keyword_commands.keywords_export)
     app.cli.add_command(keywords_cli)
     app.cli.add_command(consent_cli)
     app.cli.add_command(tickets_cli)

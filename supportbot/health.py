@@ -56,7 +56,7 @@ def configuration_errors() -> list[str]:
 
 @bp.get("/readyz")
 def readyz() -> Response:
-    """200 when the database, Redis and the keyword file are good; 503 naming what is not.
+    """200 when the database, Redis and the keyword config are good; 503 naming what is not.
 
     Help-desk configuration errors are shown but do not make the process unready:
     texts are still stored and answered, and taking the web out of rotation would
@@ -65,7 +65,7 @@ def readyz() -> Response:
     problems = readiness_problems()
     if problems:
         return Response("\n".join(problems) + "\n", status=503, content_type="text/plain")
-    lines = ["ready", *configuration_errors()]
+    lines = ["ready", current_app.extensions["keywords"].describe(), *configuration_errors()]
     return Response("\n".join(lines) + "\n", content_type="text/plain")
 
 
