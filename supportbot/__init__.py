@@ -40,7 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["KEYWORDS_FILE"], app.config["KEYWORDS_POLL_SECONDS"]
     )
 
-    from supportbot import cli, errors, health, jobs, sandbox
+    from supportbot import admin, cli, errors, health, jobs, sandbox
     from supportbot.inbound import views as inbound_views
     from supportbot.outbound import status_views
     from supportbot.tickets import webhook as jira_webhook
@@ -52,5 +52,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbound_views.bp)
     app.register_blueprint(jira_webhook.bp)
     app.register_blueprint(status_views.bp)
+    admin.init_app(app)
     sandbox.init_app(app)
     return app

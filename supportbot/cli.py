@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import sys
 import uuid
 
@@ -11,14 +10,14 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from supportbot.consent import ledger
+from supportbot.consent import export, ledger
 from supportbot.extensions import db
 from supportbot.inbound import trial
 from supportbot.keywords import commands as keyword_commands
 from supportbot.keywords import versions
 from supportbot.keywords.schema import KeywordConfig, KeywordConfigError, load, parse
-from supportbot.models import Outbox, Ticket
 from supportbot.phone import normalise
+from supportbot.tickets import retry
 
 keywords_cli = AppGroup("keywords", help="Validate, try, publish and export the keyword configuration.")
 consent_cli = AppGroup("consent", help="The consent ledger.")
@@ -70,22 +69,8 @@ def keywords_try(text: str, sender: str, file: str | None) -> None:
 @click.option("--number", help="Only this number's events.")
 def consent_export(number: str | None) -> None:
     """Write the ledger as CSV on stdout (full numbers: it is an audit record)."""
-    out = csv.writer(sys.stdout)
-    cols = [
-        "id",
-        "recorded_at",
-        "phone",
-        "event",
-        "source",
-        "keyword",
-        "message_sid",
-        "request_hash",
-        "prev_hash",
-        "hash",
-    ]
-    out.writerow(cols)
-    for row in ledger.rows(normalise(number) if number else None):
-        out.writerow([getattr(row, c) or "" for c in cols])
+    for chunk in export.csv_lines(normalise(number) if number else None):
+        sys.stdout.write(chunk)
 
 
 @consent_cli.command("verify")
@@ -100,45 +85,17 @@ def consent_verify() -> None:
 
 
 @tickets_cli.command("failed")
-@click.option("--retry", is_flag=True, help="Put the failed tickets' jobs back to work.")
-def tickets_failed(retry: bool) -> None:
+@click.option("--retry", "again", is_flag=True, help="Put the failed tickets' jobs back to work.")
+def tickets_failed(again: bool) -> None:
     """List tickets whose help-desk creation failed; with --retry, retry them."""
-    from supportbot import jobs
-
-    failed = db.session.scalars(
-        sa.select(Ticket).where(Ticket.create_state == "failed").order_by(Ticket.id)
-    ).all()
+    failed = retry.failed_tickets()
     if not failed:
         click.echo("no failed tickets")
         return
-    retried: list[tuple[int, str]] = []
     for t in failed:
         click.echo(f"{t.ref}\t{t.created_at:%Y-%m-%d %H:%M}\t{(t.create_error or '').splitlines()[0][:160]}")
-        if retry:
-            row = db.session.scalars(
-                sa.select(Outbox)
-                .where(Outbox.kind == "create_ticket", Outbox.state == "failed")
-                .where(Outbox.payload["ticket_id"].as_integer() == t.id)
-            ).first()
-            if row is not None:
-                row.state, row.last_error = "pending", None
-                t.create_state, t.create_error = "pending", None
-                retried.append((row.id, row.kind))
-    if retry:
-        db.session.commit()
-        if current_app.config["REDIS_URL"]:
-            from rq.exceptions import NoSuchJobError
-            from rq.job import Job
-
-            from supportbot.jobs import queues
-
-            for outbox_id, _ in retried:
-                try:
-                    Job.fetch(queues.job_id(outbox_id), connection=queues.redis()).delete()
-                except NoSuchJobError:
-                    pass
-        jobs.dispatch(retried)
-        click.echo(f"retrying {len(retried)} tickets")
+    if again:
+        click.echo(f"retrying {len(retry.retry(failed))} tickets")
 
 
 @click.command("signed-curl")

@@ -129,6 +129,22 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "KEYWORDS_POLL_SECONDS": _float("KEYWORDS_POLL_SECONDS", src.get("KEYWORDS_POLL_SECONDS"), 1.0),
         "SECRET_KEY": src.get("SECRET_KEY") or (DEV_SECRET_KEY if dev else None),
         "ADMIN_PASSWORD": src.get("ADMIN_PASSWORD") or ("admin" if dev else None),
+        # the first admin's email, when ADMIN_PASSWORD creates it on an empty accounts table
+        "ADMIN_EMAIL": (src.get("ADMIN_EMAIL") or "admin@localhost").strip().lower(),
+        # an admin session ends this long after sign-in, whatever the activity
+        "ADMIN_SESSION_HOURS": _float("ADMIN_SESSION_HOURS", src.get("ADMIN_SESSION_HOURS"), 8.0),
+        # failed sign-ins allowed per account and per client address (Flask-Limiter syntax):
+        # the per-minute limit slows guessing, the per-hour one refuses it for a while
+        "ADMIN_SIGNIN_LIMIT_ACCOUNT": src.get("ADMIN_SIGNIN_LIMIT_ACCOUNT") or "5 per minute; 20 per hour",
+        "ADMIN_SIGNIN_LIMIT_ADDRESS": src.get("ADMIN_SIGNIN_LIMIT_ADDRESS") or "20 per minute; 100 per hour",
+        # cookies travel only over https in production; tests over plain http turn it off
+        "SESSION_COOKIE_SECURE": _bool(src.get("ADMIN_COOKIE_SECURE"), env == PRODUCTION),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # forms are checked only where the admin console and the dev phone ask (webhooks have signatures)
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        # a form's token lives as long as the session that issued it
+        "WTF_CSRF_TIME_LIMIT": None,
         "OUTBOUND_MPS": _float("OUTBOUND_MPS", src.get("OUTBOUND_MPS"), 1.0),
         "REOPEN_WINDOW_HOURS": _float("REOPEN_WINDOW_HOURS", src.get("REOPEN_WINDOW_HOURS"), 72.0),
         # rows still pending this long after commit are re-enqueued by the relay
@@ -151,6 +167,12 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         # development sends to the built-in sandbox that make run serves
         cfg["TWILIO_API_BASE_URL"] = (cfg["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000") + "/sandbox/twilio"
     cfg["TICKET_BACKEND"] = "jira" if cfg["JIRA_URL"] else "local"
+    cfg["PERMANENT_SESSION_LIFETIME"] = int(cfg["ADMIN_SESSION_HOURS"] * 3600)
+    # sign-in throttling is shared by every process through Redis in production;
+    # development and tests count in memory
+    use_redis = env == PRODUCTION and not cfg["TESTING"] and cfg["REDIS_URL"]
+    cfg["RATELIMIT_STORAGE_URI"] = cfg["REDIS_URL"] if use_redis else "memory://"
+    cfg["RATELIMIT_ENABLED"] = _bool(src.get("RATELIMIT_ENABLED"), True)
     check_required(cfg)
     return cfg
 

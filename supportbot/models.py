@@ -90,8 +90,11 @@ class Message(db.Model):
     error_detail: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    # a contact's thread, read newest first by keyset (the admin console's thread page)
-    __table_args__ = (sa.Index("ix_messages_contact_id_id", "contact_id", "id"),)
+    # a contact's thread, read newest first by keyset: inbound rows by contact, outbound by number
+    __table_args__ = (
+        sa.Index("ix_messages_contact_id_id", "contact_id", "id"),
+        sa.Index("ix_messages_to_number_id", "to_number", "id"),
+    )
 
 
 class ConsentEvent(db.Model):

@@ -55,6 +55,7 @@ def upgrade():
     op.create_index(op.f('ix_audit_log_at'), 'audit_log', ['at'], unique=False)
     # the thread page reads a contact's messages newest first, by keyset
     op.create_index('ix_messages_contact_id_id', 'messages', ['contact_id', 'id'], unique=False)
+    op.create_index('ix_messages_to_number_id', 'messages', ['to_number', 'id'], unique=False)
     if op.get_bind().dialect.name == "postgresql":
         op.execute("""
             CREATE FUNCTION audit_log_append_only() RETURNS trigger AS $$
@@ -80,6 +81,7 @@ def downgrade():
         op.execute("DROP TRIGGER IF EXISTS audit_log_no_truncate ON audit_log")
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
+    op.drop_index('ix_messages_to_number_id', table_name='messages')
     op.drop_index('ix_messages_contact_id_id', table_name='messages')
     op.drop_index(op.f('ix_audit_log_at'), table_name='audit_log')
     op.drop_table('audit_log')
