@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from supportbot.admin.blueprint import bp
@@ -45,6 +45,13 @@ def _page(draft: str, base_id: int | None, status: int = 200, **extra: object) -
         **extra,
     )
     return html, status
+
+
+@bp.before_request
+def seed_first() -> None:
+    # an empty database gets KEYWORDS_FILE as version 1 before any keyword page reads it
+    if request.endpoint and request.endpoint.startswith("admin.keyword"):
+        current_app.extensions["keywords"].get()
 
 
 def _form_base() -> int | None:
