@@ -43,8 +43,13 @@ def sandbox_command(host: str, port: int) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(sandbox_command)
+    if app.config["SUPPORTBOT_ENV"] == "development":
+        from supportbot.sandbox import phone
+
+        app.register_blueprint(phone.bp)
     if app.config["SUPPORTBOT_ENV"] == "development" and not app.config["TESTING"]:
         from supportbot.sandbox.twilio import create_twilio_sandbox
 
         twilio = create_twilio_sandbox(app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"])
+        app.extensions["twilio_sandbox_app"] = twilio  # the dev phone shows what it accepted
         app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {MOUNT: twilio})  # type: ignore[method-assign]
