@@ -111,7 +111,9 @@ def thread() -> Response:
         if m.direction == "in":
             items.append({"id": m.id, "kind": "in", "body": m.body, "at": m.created_at.isoformat()})
             if m.reply:
-                items.append({"id": f"{m.id}r", "kind": "twiml", "body": m.reply, "at": m.created_at.isoformat()})
+                items.append(
+                    {"id": f"{m.id}r", "kind": "twiml", "body": m.reply, "at": m.created_at.isoformat()}
+                )
             continue
         items.append(
             {
