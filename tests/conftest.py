@@ -62,6 +62,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [db_line, redis_line]
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    from browser_stack import SCREENSHOTS
+
+    if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
+        terminalreporter.write_line(f"browser screenshots: {SCREENSHOTS}")
+
+
 def database_url(tmp_dir: Path) -> str:
     return PG_URL if HAVE_PG else f"sqlite:///{tmp_dir / 'test.db'}"
 
