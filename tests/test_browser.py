@@ -25,6 +25,7 @@ from conftest import (
 from playwright.sync_api import Browser, Page, expect
 
 from supportbot import create_app
+from supportbot.extensions import db
 
 pytestmark = [
     pytest.mark.slow,
@@ -64,6 +65,8 @@ def stack(migrated, tmp_path_factory, request):
     )
     cleaner = create_app(dict(cfg))
     truncate_all(cleaner)
+    with cleaner.app_context():
+        db.engine.dispose()
     if SCREENSHOTS.exists():
         shutil.rmtree(SCREENSHOTS)
     SCREENSHOTS.mkdir(parents=True)
@@ -71,6 +74,8 @@ def stack(migrated, tmp_path_factory, request):
     yield served
     served.stop()
     truncate_all(cleaner)
+    with cleaner.app_context():
+        db.engine.dispose()
     redis.Redis.from_url(REDIS_URL).flushdb()
 
 

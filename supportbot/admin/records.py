@@ -57,7 +57,7 @@ def consent_verify() -> str:
     if found:
         result = f"Broken at row {found[0]}: {found[1]}"
     else:
-        result = f"Chain intact: {count} rows verified."
+        result = f"Chain intact: {count} row{'' if count == 1 else 's'} verified."
     record(current_user.email, "verify", "consent ledger", result)
     return _consent_page(verified=result, broken=bool(found))
 
