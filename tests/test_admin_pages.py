@@ -34,7 +34,7 @@ def test_keywords_page_shows_the_table_the_yaml_and_the_source(app):
     client = signed_in(app)
     page = client.get("/admin/keywords").data.decode()
     assert "In force: <strong>version 1</strong>" in page and "source of truth" in page
-    assert "<td>opt_out</td>" in page and HOURS in page
+    assert '<td data-label="Action">opt_out</td>' in page and HOURS in page
     assert 'id="config" name="config"' in page and "program: Acme Support" in page
 
 
@@ -258,7 +258,7 @@ def test_consent_verify_and_export_are_audited(app):
     texts(app.test_client(), "stop", "start")
     client = signed_in(app)
     page = client.get("/admin/consent").data.decode()
-    assert page.count(f"<td>{CUSTOMER}</td>") == 2 and ">Export CSV</a>" in page
+    assert page.count(f'<td data-label="Number">{CUSTOMER}</td>') == 2 and ">Export CSV</a>" in page
     resp = post_form(client, "/admin/consent/verify", {}, page="/admin/consent")
     assert "Chain intact: 2 rows verified." in resp.data.decode()
     csv = client.get("/admin/consent/export.csv", query_string={"number": "(415) 555-0123"})
@@ -275,9 +275,10 @@ def test_the_audit_page_lists_and_filters(app):
     client = signed_in(app)
     post_form(client, "/admin/consent/verify", {}, page="/admin/consent")
     page = client.get("/admin/audit").data.decode()
-    assert "<td>sign in</td>" in page and "<td>verify</td>" in page
+    signed, verified = '<td data-label="Action">sign in</td>', '<td data-label="Action">verify</td>'
+    assert signed in page and verified in page
     page = client.get("/admin/audit", query_string={"action": "verify"}).data.decode()
-    assert "<td>sign in</td>" not in page and "<td>verify</td>" in page
+    assert signed not in page and verified in page
 
 
 def test_unknown_records_are_404(app):

@@ -245,3 +245,23 @@ def test_dev_phone_round_trip_with_an_agent_reply(stack, browser):
     finally:
         phone_ctx.close()
         admin_ctx.close()
+
+
+def test_sign_in_throttling_is_shared_through_redis_in_production(stack):
+    """Process B runs in production: its failed sign-in counts live in Redis."""
+    import redis
+
+    session = requests.Session()
+    codes = []
+    for _ in range(6):
+        page = session.get(stack.b + "/admin/login", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        resp = session.post(
+            stack.b + "/admin/login",
+            data={"email": "nobody@example.com", "password": "guess", "csrf_token": token},
+            timeout=10,
+        )
+        codes.append(resp.status_code)
+    assert codes == [401] * 5 + [429]
+    keys = redis.Redis.from_url(REDIS_URL).keys("LIMITS:*signin-account*")
+    assert keys, "no sign-in counter in Redis"

@@ -147,6 +147,10 @@ def keyword_rollback(version_id: int) -> Response | str:
     except versions.StaleBase as exc:
         flash(f"Version {exc.current.id} was published meanwhile; look again before rolling back.", "error")
         return redirect(url_for("admin.keyword_rollback", version_id=target.id))
+    except KeywordConfigError as exc:
+        # an old version can fail a rule added since; it is never published again as it is
+        flash(f"Version {target.id} no longer passes validation: {exc.problems[0]}", "error")
+        return redirect(url_for("admin.keyword_versions"))
     record(current_user.email, "rollback", f"keywords version {row.id}", comment)
     flash(f"Rolled back: version {row.id} is a copy of version {target.id}.", "info")
     return redirect(url_for("admin.keyword_versions"))
