@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import getpass
+
 from flask import has_request_context, request
 
 from supportbot.extensions import db
@@ -32,3 +34,8 @@ def record(actor: str, action: str, target: str = "", detail: str = "", commit: 
     )
     if commit:
         db.session.commit()
+
+
+def cli_actor() -> str:
+    """Who ran a command: the login name, as the audit log's actor."""
+    return f"cli:{getpass.getuser()}"

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from supportbot.audit import cli_actor, record
 from supportbot.consent import export, ledger
 from supportbot.extensions import db
 from supportbot.inbound import trial
@@ -71,6 +72,7 @@ def consent_export(number: str | None) -> None:
     """Write the ledger as CSV on stdout (full numbers: it is an audit record)."""
     for chunk in export.csv_lines(normalise(number) if number else None):
         sys.stdout.write(chunk)
+    record(cli_actor(), "export", "consent ledger", f"number {normalise(number)}" if number else "all rows")
 
 
 @consent_cli.command("verify")
@@ -95,7 +97,11 @@ def tickets_failed(again: bool) -> None:
     for t in failed:
         click.echo(f"{t.ref}\t{t.created_at:%Y-%m-%d %H:%M}\t{(t.create_error or '').splitlines()[0][:160]}")
     if again:
-        click.echo(f"retrying {len(retry.retry(failed))} tickets")
+        retried = retry.retry(failed)
+        for ticket_id in retried:
+            record(cli_actor(), "retry", f"SB-{ticket_id}", "retrying", commit=False)
+        db.session.commit()
+        click.echo(f"retrying {len(retried)} tickets")
 
 
 @click.command("signed-curl")

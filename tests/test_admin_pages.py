@@ -285,3 +285,12 @@ def test_unknown_records_are_404(app):
     client = signed_in(app)
     for path in ("/admin/conversations/999", "/admin/tickets/999", "/admin/keywords/versions/999/rollback"):
         assert client.get(path).status_code == 404, path
+
+
+def test_the_cli_export_is_audited_too(app, runner):
+    texts(app.test_client(), "stop")
+    result = runner.invoke(args=["consent", "export"])
+    assert result.exit_code == 0 and CUSTOMER in result.output
+    with app.app_context():
+        entry = db.session.scalars(sa.select(AuditEntry)).one()
+        assert entry.actor.startswith("cli:") and (entry.action, entry.detail) == ("export", "all rows")

@@ -8,8 +8,7 @@ import click
 from flask.cli import AppGroup
 
 from supportbot.admin import accounts
-from supportbot.audit import record
-from supportbot.keywords.commands import cli_author
+from supportbot.audit import cli_actor, record
 
 admin_cli = AppGroup("admin", help="Admin console accounts.")
 
@@ -29,5 +28,5 @@ def create_user(email: str, role: str, password_stdin: bool) -> None:
     except accounts.AccountError as exc:
         click.echo(f"refused: {exc}", err=True)
         sys.exit(1)
-    record(cli_author(), "create_user", user.email, f"role {role}")
+    record(cli_actor(), "create_user", user.email, f"role {role}")
     click.echo(f"created {role} {user.email}")

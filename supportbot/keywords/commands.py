@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import getpass
 import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from supportbot.audit import record
+from supportbot.audit import cli_actor, record
 from supportbot.keywords import versions
 from supportbot.keywords.schema import KeywordConfigError, parse
-
-
-def cli_author() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 @click.command("publish")
@@ -31,7 +26,7 @@ def keywords_publish(file: str, comment: str, author: str | None, base: int | No
     except (OSError, UnicodeDecodeError) as exc:
         click.echo(f"{file}: cannot read the file ({exc.__class__.__name__})", err=True)
         sys.exit(1)
-    who = author or cli_author()
+    who = author or cli_actor()
     try:
         parse(text, file)  # reasons name the file, not "draft"
         row = versions.publish(text, who, comment, base_id=base, check_base=base is not None)
