@@ -294,3 +294,24 @@ def test_the_cli_export_is_audited_too(app, runner):
     with app.app_context():
         entry = db.session.scalars(sa.select(AuditEntry)).one()
         assert entry.actor.startswith("cli:") and (entry.action, entry.detail) == ("export", "all rows")
+
+
+def test_a_configuration_near_the_size_limit_goes_through_the_form(app):
+    """The app refuses webhook bodies over 64 KB; a keyword form may carry 256 KiB."""
+    client = signed_in(app)
+    padding = "".join(f"# {'padding ' * 12}{i}\n" for i in range(2000))
+    big = GOOD + padding
+    assert 200_000 < len(big.encode()) < 256 * 1024
+    resp = post_form(client, "/admin/keywords/publish", {"config": big, "base": "1", "comment": "big"})
+    assert resp.status_code == 302
+    too_big = big + padding
+    resp = post_form(client, "/admin/keywords/publish", {"config": too_big, "base": "2", "comment": "bigger"})
+    assert resp.status_code == 422 and b"the limit is 262,144 (256 KiB)" in resp.data
+    resp = client.post("/twilio/inbound", data={"Body": "x" * 70_000})
+    assert resp.status_code == 413  # the webhook limit is untouched
+
+
+def test_admin_pages_forbid_scripts_and_framing(app):
+    resp = signed_in(app).get("/admin/keywords")
+    assert "script-src 'none'" in resp.headers["Content-Security-Policy"]
+    assert resp.headers["X-Frame-Options"] == "DENY" and resp.headers["Cache-Control"] == "no-store"

@@ -25,6 +25,9 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 # reachable without a session
 PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
 # POSTs that change nothing, which viewers may make
+# forms that carry a whole keyword configuration
+LARGE_FORMS = {"admin.keywords_check", "admin.keywords_publish"}
+LARGE_FORM_BYTES = 1024 * 1024
 VIEWER_POSTS = {"admin.login", "admin.logout", "admin.keywords_check", "admin.consent_verify"}
 
 
@@ -39,6 +42,10 @@ def session_expired() -> bool:
 @bp.before_request
 def guard() -> Response | None:
     """Every page needs a live session; every form its CSRF token; changes need the admin role."""
+    if request.endpoint in LARGE_FORMS:
+        # a configuration may be 256 KiB, more once form-encoded; the app's limit is for webhooks
+        request.max_content_length = LARGE_FORM_BYTES
+        request.max_form_memory_size = LARGE_FORM_BYTES
     if request.endpoint in PUBLIC_ENDPOINTS:
         if request.method == "POST":
             csrf.protect()
@@ -59,6 +66,11 @@ def guard() -> Response | None:
 def no_store(resp: Response) -> Response:
     # admin pages show phone numbers and message text: keep them out of shared caches
     resp.headers.setdefault("Cache-Control", "no-store")
+    # no inline script or style, nothing from elsewhere: an injected tag could do nothing
+    resp.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    )
     resp.headers.setdefault("X-Frame-Options", "DENY")
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     resp.headers.setdefault("Referrer-Policy", "same-origin")
