@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from supportbot import cli, config, health, http_errors, logs, sandbox, twilio_client
+from supportbot import admin, cli, config, health, http_errors, logs, sandbox, twilio_client
 from supportbot.consent import ledger
 from supportbot.extensions import db, migrate
 from supportbot.inbound import views as inbound_views
@@ -59,5 +59,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbound_views.bp)
     app.register_blueprint(jira_webhook.bp)
     app.register_blueprint(status_views.bp)
+    admin.init_app(app)
     sandbox.init_app(app)
     return app

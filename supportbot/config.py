@@ -76,6 +76,12 @@ class Settings:
     keywords_poll_seconds: float
     secret_key: str | None
     admin_password: str | None
+    admin_email: str
+    admin_session_hours: float
+    admin_signin_limit_account: str
+    admin_signin_limit_address: str
+    admin_cookie_secure: bool
+    ratelimit_enabled: bool
     outbound_mps: float
     reopen_window_hours: float
     outbox_relay_after_seconds: float
@@ -114,6 +120,22 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         # error message, log line, traceback and stored error
         "SQLALCHEMY_ENGINE_OPTIONS": {"hide_parameters": True},
         "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+        "SESSION_COOKIE_SECURE": settings.admin_cookie_secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": int(settings.admin_session_hours * 3600),
+        # forms are checked only where the admin console and the dev phone ask (webhooks have signatures)
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        # a form's token lives as long as the session that issued it
+        "WTF_CSRF_TIME_LIMIT": None,
+        # sign-in throttling is shared by every process through Redis in production;
+        # development and tests count in memory
+        "RATELIMIT_STORAGE_URI": (
+            settings.redis_url
+            if settings.env == PRODUCTION and not settings.testing and settings.redis_url
+            else "memory://"
+        ),
+        "RATELIMIT_ENABLED": settings.ratelimit_enabled,
     }
 
 
@@ -302,6 +324,17 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         keywords_poll_seconds=_float("KEYWORDS_POLL_SECONDS", get("KEYWORDS_POLL_SECONDS"), 1.0),
         secret_key=_text(get("SECRET_KEY")) or (DEV_SECRET_KEY if dev else None),
         admin_password=_text(get("ADMIN_PASSWORD")) or ("admin" if dev else None),
+        # the first admin's email, when ADMIN_PASSWORD creates it on an empty accounts table
+        admin_email=(_text(get("ADMIN_EMAIL")) or "admin@localhost").strip().lower(),
+        # an admin session ends this long after sign-in, whatever the activity
+        admin_session_hours=_positive_float("ADMIN_SESSION_HOURS", get("ADMIN_SESSION_HOURS"), 8.0),
+        # failed sign-ins allowed per account and per client address (Flask-Limiter syntax):
+        # the per-minute limit slows guessing, the per-hour one refuses it for a while
+        admin_signin_limit_account=_text(get("ADMIN_SIGNIN_LIMIT_ACCOUNT")) or "5 per minute; 20 per hour",
+        admin_signin_limit_address=_text(get("ADMIN_SIGNIN_LIMIT_ADDRESS")) or "20 per minute; 100 per hour",
+        # cookies travel only over https in production; tests over plain http turn it off
+        admin_cookie_secure=_bool("ADMIN_COOKIE_SECURE", get("ADMIN_COOKIE_SECURE"), env == PRODUCTION),
+        ratelimit_enabled=_bool("RATELIMIT_ENABLED", get("RATELIMIT_ENABLED"), True),
         outbound_mps=_float("OUTBOUND_MPS", get("OUTBOUND_MPS"), 1.0),
         reopen_window_hours=_float("REOPEN_WINDOW_HOURS", get("REOPEN_WINDOW_HOURS"), 72.0),
         # rows still pending this long after commit are re-enqueued by the relay

@@ -124,7 +124,8 @@ def handle(
     )
     if not commit:
         db.session.rollback()
-        return InboundResult(outcome.reply, message_id, duplicate=False)
+        # the outbox kinds say what would have happened; their ids were rolled back
+        return InboundResult(outcome.reply, message_id, duplicate=False, outbox=outcome.outbox)
     db.session.commit()
     log.info(
         "inbound sid=%s from=%s route=%s segments=%d media=%d outbox=%d",
