@@ -42,9 +42,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from supportbot import cli, errors, health, jobs, sandbox
     from supportbot.inbound import views as inbound_views
+    from supportbot.operations import web as operations_web
     from supportbot.outbound import status_views
     from supportbot.tickets import webhook as jira_webhook
 
+    operations_web.init_app(app)  # first: its timer starts before any other hook runs
     errors.init_app(app)
     jobs.init_app(app)
     health.init_app(app)

@@ -62,6 +62,14 @@ def _intervals(raw: Any) -> tuple[int, ...]:
     return values
 
 
+def _list(raw: Any) -> tuple[str, ...]:
+    if raw is None or raw == "":
+        return ()
+    if isinstance(raw, list | tuple):
+        return tuple(str(x).strip() for x in raw if str(x).strip())
+    return tuple(x.strip() for x in str(raw).split(",") if x.strip())
+
+
 def _choice(name: str, raw: Any, choices: tuple[str, ...]) -> str:
     if raw is None or raw == "":
         return choices[0]
@@ -141,6 +149,16 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "WORKER_MAINTENANCE_SECONDS": _int(
             "WORKER_MAINTENANCE_SECONDS", src.get("WORKER_MAINTENANCE_SECONDS"), 30
         ),
+        # /metrics answers only with "Authorization: Bearer <token>" when set
+        "METRICS_TOKEN": src.get("METRICS_TOKEN") or None,
+        # an RQ worker serves its own /metrics here (0: none); see docs/metrics.md
+        "METRICS_PORT": _int("METRICS_PORT", src.get("METRICS_PORT"), 0),
+        "METRICS_HOST": src.get("METRICS_HOST") or "0.0.0.0",  # noqa: S104 - Prometheus scrapes from elsewhere
+        # text for people in development, json (one object per line) for log pipelines
+        "LOG_FORMAT": _choice("LOG_FORMAT", src.get("LOG_FORMAT"), ("text", "json")),
+        # who counts as an agent in Jira (comma-separated); doctor checks that they exist
+        "JIRA_AGENT_GROUPS": _list(src.get("JIRA_AGENT_GROUPS")),
+        "JIRA_AGENT_ACCOUNTS": _list(src.get("JIRA_AGENT_ACCOUNTS")),
         # Twilio's own limit for a webhook body is far below this; see DESIGN.md
         "MAX_CONTENT_LENGTH": 64 * 1024,
         "DATABASE_URL_SET": bool(src.get("DATABASE_URL")),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from supportbot import metrics
 from supportbot.consent.chain import FIELDS, GENESIS, first_broken, row_hash
 from supportbot.dbutil import advisory_xact_lock
 from supportbot.extensions import db
@@ -49,6 +50,7 @@ def append(
     db.session.add(row)
     contact.opted_out = event == "opt_out"
     contact.consent_changed_at = now
+    metrics.consent_event(event, source)
     return row
 
 

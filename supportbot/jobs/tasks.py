@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any
 
 from rq import get_current_job
 
+from supportbot import metrics
 from supportbot.extensions import db
 from supportbot.models import Outbox
 
@@ -70,6 +72,7 @@ def execute(outbox_id: int) -> str:
     if row is None:
         raise LookupError(f"no outbox row {outbox_id}")
     if row.state != "pending":
+        metrics.job_ran(row.kind, "skipped", 0.0)
         db.session.rollback()
         return f"already {row.state}"
     # counted before the work, so that a run killed halfway still counts
@@ -79,6 +82,7 @@ def execute(outbox_id: int) -> str:
     from supportbot.inbound.actions import collecting_outbox
 
     token = _attempt.set(attempt)
+    started = time.perf_counter()
     try:
         with collecting_outbox() as follow_ups:
             # a handler leaves its writes uncommitted: they commit below with "done"
@@ -92,6 +96,7 @@ def execute(outbox_id: int) -> str:
         elif job is not None and isinstance(exc, RetryLater) and exc.seconds and job.retries_left:
             _wait_at_least(job, exc.seconds)
         record_failure(outbox_id, f"{exc.__class__.__name__}: {exc}", final)
+        metrics.job_ran(kind, "failed" if final else "retry", time.perf_counter() - started)
         raise
     finally:
         _attempt.reset(token)
@@ -100,6 +105,7 @@ def execute(outbox_id: int) -> str:
     row.done_at = datetime.now(UTC)
     row.last_error = None
     db.session.commit()  # the handler's writes and "done", in one transaction
+    metrics.job_ran(kind, "done", time.perf_counter() - started)
     if follow_ups:
         from supportbot import jobs
 

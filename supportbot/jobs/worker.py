@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from rq import SimpleWorker
 
 from supportbot.jobs import queues, relay
+from supportbot.operations import exporter
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,12 @@ def worker_command(burst: bool) -> None:
     """Run an RQ worker (with the scheduler) for every supportbot queue."""
     if not current_app.config["REDIS_URL"]:
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run in the web process")
+    if current_app.config["METRICS_PORT"]:
+        exporter.serve(
+            current_app.config["METRICS_HOST"],
+            current_app.config["METRICS_PORT"],
+            current_app.config["METRICS_TOKEN"],
+        )
     w = build_worker()
     w.work(burst=burst, with_scheduler=True, logging_level="INFO")
 

@@ -7,6 +7,7 @@ interval plus one request, without a watcher thread per gunicorn worker.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
@@ -29,6 +30,9 @@ class KeywordStore:
         self.path = path
         self.poll_seconds = poll_seconds
         self.error: str | None = None  # why the file on disk is not in force
+        # the configuration in force, for /metrics: 0 for the built-in default, else a
+        # 48-bit fingerprint of the file's bytes (processes that agree show the same number)
+        self.version = 0
         self._lock = threading.Lock()
         self._stamp: tuple[int, int, int] | None = None
         self._checked = 0.0
@@ -57,6 +61,7 @@ class KeywordStore:
             log.error("keywords refused, keeping %s: %s", kept, exc)
             return
         self._config = config
+        self.version = _fingerprint(self.path)
         self._loaded_from_file = True
         self.error = None
         log.info("keywords loaded from %s (%d keywords)", self.path, len(config.routes))
@@ -68,3 +73,11 @@ class KeywordStore:
                 if time.monotonic() - self._checked >= self.poll_seconds:
                     self._reload()
         return self._config
+
+
+def _fingerprint(path: str) -> int:
+    try:
+        with open(path, "rb") as f:
+            return int(hashlib.sha256(f.read()).hexdigest()[:12], 16)
+    except OSError:
+        return 0

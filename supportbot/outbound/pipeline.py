@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 import requests
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from twilio.base.exceptions import TwilioRestException
 
+from supportbot import metrics
 from supportbot.consent import ledger
 from supportbot.dbutil import advisory_xact_lock
 from supportbot.extensions import db
@@ -26,6 +28,8 @@ from supportbot.phone import is_e164, mask
 log = logging.getLogger(__name__)
 
 MAX_SMS_CHARS = 1600  # Twilio's limit for one message body
+# statuses a callback settles a message in, counted once each (a later "read" is not)
+COUNTED_FINAL = frozenset({"delivered", "undelivered", "failed", "canceled"})
 
 
 def split_parts(text: str, limit: int = MAX_SMS_CHARS) -> list[str]:
@@ -154,6 +158,7 @@ def send_one(message_id: int) -> None:
         try:
             _rate().acquire(msg.from_number or sender(), msg.num_segments)
         except RateLimited as exc:
+            metrics.rate_limit_deferred()
             raise RetryLater(str(exc), max(1, round(exc.seconds))) from exc
     msg.status = "sending_api"
     db.session.commit()  # from here on a retry knows the request may have gone out
@@ -169,19 +174,26 @@ def _call_twilio(msg: Message) -> None:
     url = callback_url()
     if url:
         params["status_callback"] = url
+    started = time.perf_counter()
     try:
         sent = twilio_client.client().messages.create(**params)
     except TwilioRestException as exc:
+        metrics.twilio_send(
+            f"http_{exc.status // 100}xx" if exc.status else "error", time.perf_counter() - started
+        )
         _twilio_error(msg, exc)
         return
     except requests.ReadTimeout:
+        metrics.twilio_send("timeout", time.perf_counter() - started)
         _settle(msg, "unknown", None, "may have been sent: Twilio did not answer in time; it was not resent")
         return
     except requests.RequestException as exc:
+        metrics.twilio_send("unreachable", time.perf_counter() - started)
         # the request never reached Twilio (refused, DNS, connect timeout): safe to retry
         msg.status = "pending"
         db.session.commit()
         raise RetryLater(f"Twilio unreachable ({exc.__class__.__name__})") from exc
+    metrics.twilio_send("accepted", time.perf_counter() - started)
     msg.sid = sent.sid
     msg.status = delivery.advance("sending_api", sent.status or "queued")
     lock_sid(msg.sid)
@@ -210,6 +222,7 @@ def _settle(msg: Message, status: str, code: int | None, note: str) -> None:
     if code:
         msg.error_code = code
     msg.error_detail = note
+    metrics.outbound_final(status, metrics.error_code_label(code, errors.KNOWN_CODES))
     _note(msg, f"supportbot: {note}.", "send")
     log.info("sms id=%s settled %s%s", msg.id, status, f" ({code})" if code else "")
 
@@ -240,6 +253,9 @@ def record_status(msg: Message, reported: str, error_code: int | None) -> None:
         return
     msg.status = after
     msg.updated_at = datetime.now(UTC)
+    if after in COUNTED_FINAL:
+        code = error_code if after in delivery.FAILED else None
+        metrics.outbound_final(after, metrics.error_code_label(code, errors.KNOWN_CODES))
     if after in delivery.FAILED:
         info = errors.lookup(error_code)
         msg.error_code = error_code

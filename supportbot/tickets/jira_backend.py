@@ -14,6 +14,7 @@ import requests
 import sqlalchemy as sa
 from jira import JIRA, JIRAError
 
+from supportbot import metrics
 from supportbot.extensions import db
 from supportbot.jobs.tasks import PermanentError, RetryLater, is_retry
 from supportbot.models import Note, Ticket, as_utc
@@ -78,18 +79,23 @@ class JiraBackend:
         )
 
     def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except JIRAError as exc:
-            raise classify(exc) from exc
-        except requests.ReadTimeout as exc:
-            # the request went out: it may have been done. Callers that must not
-            # repeat it look for its effect before trying again.
-            raise RetryLater(
-                f"Jira timed out after the request was sent ({exc.__class__.__name__})", None
-            ) from exc
-        except requests.RequestException as exc:
-            raise RetryLater(f"Jira unreachable ({exc.__class__.__name__})", None) from exc
+        with metrics.jira_call(getattr(fn, "__name__", "call").lstrip("_")) as result:
+            try:
+                return fn(*args, **kwargs)
+            except JIRAError as exc:
+                status = exc.status_code or 0
+                result["outcome"] = "throttled" if status == 429 else f"http_{status // 100}xx"
+                raise classify(exc) from exc
+            except requests.ReadTimeout as exc:
+                result["outcome"] = "timeout"
+                # the request went out: it may have been done. Callers that must not
+                # repeat it look for its effect before trying again.
+                raise RetryLater(
+                    f"Jira timed out after the request was sent ({exc.__class__.__name__})", None
+                ) from exc
+            except requests.RequestException as exc:
+                result["outcome"] = "unreachable"
+                raise RetryLater(f"Jira unreachable ({exc.__class__.__name__})", None) from exc
 
     def find(self, label: str) -> dict[str, Any] | None:
         jql = f'project = "{self.project}" AND labels = "{label}"'
