@@ -40,7 +40,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.config["KEYWORDS_FILE"], app.config["KEYWORDS_POLL_SECONDS"]
     )
 
-    from supportbot import cli, errors, health, jobs, sandbox
+    from supportbot import cli, doctor, errors, health, jobs, sandbox
     from supportbot.inbound import views as inbound_views
     from supportbot.operations import web as operations_web
     from supportbot.outbound import status_views
@@ -51,6 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     jobs.init_app(app)
     health.init_app(app)
     cli.init_app(app)
+    doctor.init_app(app)
     app.register_blueprint(inbound_views.bp)
     app.register_blueprint(jira_webhook.bp)
     app.register_blueprint(status_views.bp)

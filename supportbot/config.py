@@ -14,6 +14,7 @@ DEV_ACCOUNT_SID = "AC" + "0" * 32
 DEV_AUTH_TOKEN = "dev-auth-token"  # noqa: S105 - the sandbox's token, dev only
 DEV_SECRET_KEY = "dev-secret-key"  # noqa: S105
 DEV_FROM_NUMBER = "+15005550006"  # Twilio's magic "valid sender" test number
+DEV_BASE_URL = "http://127.0.0.1:5000"  # where `make run` serves
 
 
 class ConfigError(RuntimeError):
@@ -167,7 +168,7 @@ def load(test_config: Mapping[str, Any] | None = None) -> dict[str, Any]:
         cfg["TWILIO_FROM_NUMBER"] = DEV_FROM_NUMBER
     if dev and not cfg["TWILIO_API_BASE_URL"]:
         # development sends to the built-in sandbox that make run serves
-        cfg["TWILIO_API_BASE_URL"] = (cfg["PUBLIC_BASE_URL"] or "http://127.0.0.1:5000") + "/sandbox/twilio"
+        cfg["TWILIO_API_BASE_URL"] = (cfg["PUBLIC_BASE_URL"] or DEV_BASE_URL) + "/sandbox/twilio"
     cfg["TICKET_BACKEND"] = "jira" if cfg["JIRA_URL"] else "local"
     check_required(cfg)
     return cfg

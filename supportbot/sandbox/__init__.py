@@ -7,6 +7,8 @@ from flask import Flask, Response, current_app
 from flask.cli import with_appcontext
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
+from supportbot.config import DEV_BASE_URL
+
 MOUNT = "/sandbox/twilio"
 
 
@@ -46,5 +48,9 @@ def init_app(app: Flask) -> None:
     if app.config["SUPPORTBOT_ENV"] == "development" and not app.config["TESTING"]:
         from supportbot.sandbox.twilio import create_twilio_sandbox
 
-        twilio = create_twilio_sandbox(app.config["TWILIO_ACCOUNT_SID"], app.config["TWILIO_AUTH_TOKEN"])
+        twilio = create_twilio_sandbox(
+            app.config["TWILIO_ACCOUNT_SID"],
+            app.config["TWILIO_AUTH_TOKEN"],
+            app_url=app.config["PUBLIC_BASE_URL"] or DEV_BASE_URL,
+        )
         app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {MOUNT: twilio})  # type: ignore[method-assign]

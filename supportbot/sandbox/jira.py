@@ -20,7 +20,7 @@ from typing import Any
 import requests
 from flask import Flask, Response, jsonify, request
 
-from supportbot.sandbox import apply_controls, unknown_controls
+from supportbot.sandbox import apply_controls, jira_admin, unknown_controls
 
 STATUSES = {
     "To Do": "new",
@@ -71,6 +71,7 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
     app = Flask("jira_standin")
     state = State()
     app.extensions["jira_state"] = state
+    jira_admin.install(app, project, list(STATUSES))  # what doctor reads: project, groups, users
 
     def base() -> str:
         return request.host_url.rstrip("/")
