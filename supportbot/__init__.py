@@ -29,7 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from supportbot import logs
 
-    logs.configure()
+    logs.configure(app.config["LOG_FORMAT"])
     if app.config["TRUSTED_PROXIES"]:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)  # type: ignore[method-assign]
@@ -42,11 +42,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from supportbot import cli, doctor, errors, health, jobs, sandbox
     from supportbot.inbound import views as inbound_views
+    from supportbot.operations import request_id
     from supportbot.operations import web as operations_web
     from supportbot.outbound import status_views
     from supportbot.tickets import webhook as jira_webhook
 
     operations_web.init_app(app)  # first: its timer starts before any other hook runs
+    request_id.init_app(app)
     errors.init_app(app)
     jobs.init_app(app)
     health.init_app(app)

@@ -193,9 +193,15 @@ def inbound_form(sid: str = "SM" + "a" * 32, sender: str = "+14155550123", body:
 
 
 def post_signed(
-    client: FlaskClient, form, path: str = "/twilio/inbound", token: str = AUTH_TOKEN, base: str = PUBLIC
+    client: FlaskClient,
+    form,
+    path: str = "/twilio/inbound",
+    token: str = AUTH_TOKEN,
+    base: str = PUBLIC,
+    headers: dict[str, str] | None = None,
 ):
-    return client.post(path, data=form, headers={"X-Twilio-Signature": sign(base + path, form, token)})
+    signed = {"X-Twilio-Signature": sign(base + path, form, token), **(headers or {})}
+    return client.post(path, data=form, headers=signed)
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from redis import Redis
 from rq import Callback, Queue, Retry
 from rq.exceptions import DuplicateJobError
 
+from supportbot.operations import request_id
+
 # queues named by purpose; the worker listens to all, most urgent first
 OUTBOUND, TICKETS = "outbound", "tickets"
 QUEUES = (OUTBOUND, TICKETS)
@@ -54,6 +56,12 @@ def job_id(outbox_id: int) -> str:
     return f"outbox-{outbox_id}"
 
 
+def _meta() -> dict[str, str]:
+    # the request (or the job) that caused this work, for the job's log lines
+    rid = request_id.current()
+    return {"request_id": rid} if rid else {}
+
+
 def enqueue_outbox(outbox_id: int, kind: str) -> bool:
     """Enqueue the job for one outbox row; False when that job id is already known to RQ."""
     from supportbot.jobs import tasks
@@ -71,6 +79,7 @@ def enqueue_outbox(outbox_id: int, kind: str) -> bool:
             job_timeout=JOB_TIMEOUT,
             on_failure=Callback(tasks.on_job_failure),
             description=f"{kind} outbox={outbox_id}",
+            meta=_meta(),
         )
     except DuplicateJobError:
         return False

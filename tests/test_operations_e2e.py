@@ -1,8 +1,9 @@
-"""/metrics over the whole system: gunicorn with two workers (multiprocess mode), a real RQ
-worker with its own exporter, the Jira stand-in and the Twilio sandbox, all over HTTP."""
+"""/metrics and JSON logs over the whole system: gunicorn with two workers (multiprocess mode), a real
+RQ worker with its own exporter, the Jira stand-in and the Twilio sandbox, all over HTTP."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -88,13 +89,14 @@ def system(make_app, jira, sandbox, redis_conn, tmp_path):
         "METRICS_TOKEN": TOKEN,
         "METRICS_HOST": "127.0.0.1",
         "METRICS_PORT": worker_port,
+        "LOG_FORMAT": "json",
     }
     app = make_app(**settings)
     jira.control(webhook_url=base + "/jira/webhook", webhook_secret="jira-webhook-secret")
     web = Gunicorn(app.raw_config, web_port, tmp_path / "gunicorn.log")
     worker = Worker(app.raw_config, tmp_path / "worker.log")
     try:
-        yield app, web, f"http://127.0.0.1:{worker_port}", jira, sandbox
+        yield app, web, f"http://127.0.0.1:{worker_port}", jira, sandbox, worker
     finally:
         worker.stop()
         web.stop()
@@ -102,8 +104,8 @@ def system(make_app, jira, sandbox, redis_conn, tmp_path):
 
 def text(base: str, n: int, sender: str, body: str) -> None:
     form = inbound_form(sid=f"SMe2e{n:027d}", sender=sender, body=body)
-    sig = sign(base + "/twilio/inbound", form)
-    resp = requests.post(base + "/twilio/inbound", data=form, headers={"X-Twilio-Signature": sig}, timeout=10)
+    headers = {"X-Twilio-Signature": sign(base + "/twilio/inbound", form), "X-Request-Id": f"req-e2e-{n}"}
+    resp = requests.post(base + "/twilio/inbound", data=form, headers=headers, timeout=10)
     assert resp.status_code == 200, resp.text
 
 
@@ -125,7 +127,7 @@ def statuses(app) -> list[tuple[str, int | None]]:
 
 
 def test_metrics_add_up_across_gunicorn_workers_and_the_rq_worker(system):
-    app, web, worker_url, jira, sandbox = system
+    app, web, worker_url, jira, sandbox, worker = system
     text(web.url, 1, "+14155550123", "My parcel has not arrived")
     text(web.url, 2, "+15005550030", "Hello, anyone there?")  # the sandbox's unreachable handset
     text(web.url, 3, "+14155550124", "STOP")
@@ -170,3 +172,23 @@ def test_metrics_add_up_across_gunicorn_workers_and_the_rq_worker(system):
     for _ in range(4):
         found = scrape(web.url)
         assert sum(v for (n, _), v in found.items() if n == "supportbot_inbound_messages_total") == 5
+
+
+def test_json_logs_carry_the_request_id_from_the_web_into_the_job(system, tmp_path):
+    app, web, _, _, _, worker = system
+    text(web.url, 1, "+14155550123", "My parcel has not arrived")
+    wait_until(lambda: jira_key(app, 1), 30, "the ticket in Jira")
+    wait_until(lambda: "ticket SB-1 created" in worker.output(), 10, "the job's log line")
+    lines = [json.loads(line) for line in worker.output().splitlines() if line.strip()]  # every line is JSON
+    (created,) = [r for r in lines if r["event"].startswith("ticket SB-1 created")]
+    assert created["request_id"] == "req-e2e-1" and created["job_id"] == "outbox-1"
+    assert created["logger"] == "supportbot.tickets.jobs" and created["level"] == "INFO"
+    web_lines = [
+        json.loads(line)
+        for line in (tmp_path / "gunicorn.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
+    (inbound,) = [r for r in web_lines if r["logger"] == "supportbot.inbound.service"]
+    assert inbound["request_id"] == "req-e2e-1" and "***0123" in inbound["event"]
+    for raw in (worker.output(), (tmp_path / "gunicorn.log").read_text()):
+        assert "+14155550123" not in raw and "parcel" not in raw
