@@ -14,6 +14,7 @@ import requests
 import sqlalchemy as sa
 from conftest import HAVE_REDIS, inbound_form, jira_settings, sign
 from standins import BIN, ROOT, Worker, env_for, free_port, wait_until
+from test_dashboards import referenced_metrics
 from test_metrics import samples, value
 
 from supportbot.extensions import db
@@ -159,6 +160,10 @@ def test_metrics_add_up_across_gunicorn_workers_and_the_rq_worker(system):
     assert value(jobs, "supportbot_jira_calls_total", operation="create_issue", outcome="ok") == 2
     assert value(jobs, "supportbot_twilio_send_requests_total", outcome="accepted") == 2
     assert value(jobs, "supportbot_job_duration_seconds_count", kind="create_ticket") == 2
+
+    # every metric the alert rules and the dashboard query is exported by the web or the worker
+    exported = {name for name, _ in found} | {name for name, _ in jobs}
+    assert referenced_metrics() - exported == set()
 
     # gunicorn workers that die keep their counts (their files stay); replacements add to them
     first = web.worker_pids()
