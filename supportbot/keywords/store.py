@@ -31,7 +31,7 @@ class KeywordStore:
         self.poll_seconds = poll_seconds
         self.error: str | None = None  # why the file on disk is not in force
         # the configuration in force, for /metrics: 0 for the built-in default, else a
-        # 48-bit fingerprint of the file's bytes (processes that agree show the same number)
+        # 32-bit fingerprint of the file's bytes (processes that agree show the same number)
         self.version = 0
         self._lock = threading.Lock()
         self._stamp: tuple[int, int, int] | None = None
@@ -78,6 +78,6 @@ class KeywordStore:
 def _fingerprint(path: str) -> int:
     try:
         with open(path, "rb") as f:
-            return int(hashlib.sha256(f.read()).hexdigest()[:12], 16)
+            return int(hashlib.sha256(f.read()).hexdigest()[:8], 16)
     except OSError:
         return 0

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from supportbot.operations.web import bearer_ok
 
@@ -40,9 +40,16 @@ def metrics_app(token: str | None) -> Callable[..., Iterable[bytes]]:
     return app
 
 
+class QuietHandler(WSGIRequestHandler):
+    """No access-log line per scrape (one every 15 s would drown the worker's own lines)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
+
+
 def serve(host: str, port: int, token: str | None) -> BaseWSGIServer:
     """Serve the exporter from a daemon thread; it ends with the worker process."""
-    server = make_server(host, port, metrics_app(token), threaded=True)
+    server = make_server(host, port, metrics_app(token), threaded=True, request_handler=QuietHandler)
     threading.Thread(target=server.serve_forever, name="metrics-exporter", daemon=True).start()
     log.info("worker metrics on http://%s:%d/metrics", host, server.server_port)
     return server

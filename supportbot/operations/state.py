@@ -77,7 +77,9 @@ def _redis() -> tuple[int, list[Metric]]:
             q = queues.queue(name)
             depth.add_metric([name], q.count)
             failed.add_metric([name], FailedJobRegistry(queue=q).count)
-        workers.add_metric([], Worker.count(connection=conn))
+        # Worker.all, not Worker.count: a killed worker stays in RQ's set until a cleanup,
+        # but its heartbeat key expires within WORKER_TTL, and all() skips it then
+        workers.add_metric([], len(Worker.all(connection=conn)))
     except Exception:  # noqa: BLE001 - Redis down shows as state_up 0, not as a failed scrape
         return 0, []
     return 1, [depth, failed, workers]
