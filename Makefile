@@ -22,7 +22,10 @@ run: $(STAMP)  ## development server on http://127.0.0.1:5000 (SQLite, jobs in p
 	$(DEV) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port 5000
 
 test: $(STAMP)  ## lint, the import contracts, the type checker and the whole suite (Postgres, Redis, Chromium)
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@# the browser tests need Debian's chromium, the alert-rule tests promtool (Debian's prometheus)
+	@(test -x /usr/bin/chromium && command -v promtool >/dev/null) || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    chromium prometheus >/dev/null)
 	$(BIN)/ruff check supportbot standins tests bench
 	$(BIN)/lint-imports
 	$(BIN)/mypy

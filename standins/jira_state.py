@@ -57,12 +57,6 @@ class State:
         self.webhook_secret = ""
         self.service_desk = False
         self.webhooks_sent: list[dict[str, Any]] = []
-        # Jira users and their groups: an agent, a service-desk portal customer, the bot
-        self.users: dict[str, list[str]] = {
-            "agent-alice": ["support-agents", "jira-software-users"],
-            "customer-carol": ["jira-servicedesk-customers"],
-            "supportbot": ["jira-software-users"],
-        }
         self.reset_faults()
 
     def reset_faults(self) -> None:

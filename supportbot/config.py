@@ -26,6 +26,7 @@ DEV_ACCOUNT_SID = "AC" + "0" * 32
 DEV_AUTH_TOKEN = "dev-auth-token"  # noqa: S105 - the sandbox's token, dev only
 DEV_SECRET_KEY = "dev-secret-key"  # noqa: S105
 DEV_FROM_NUMBER = "+15005550006"  # Twilio's magic "valid sender" test number
+DEV_BASE_URL = "http://127.0.0.1:5000"  # where `make run` serves
 # the published development values: a production deployment that uses one is open to anyone
 DEV_VALUES = {"TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN, "SECRET_KEY": DEV_SECRET_KEY}
 
@@ -89,6 +90,10 @@ class Settings:
     worker_maintenance_seconds: int
     job_timeout_seconds: int
     job_abandon_grace_seconds: int
+    metrics_token: str | None
+    metrics_port: int
+    metrics_host: str
+    log_format: str
 
     @property
     def development(self) -> bool:
@@ -272,7 +277,7 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
     api_base = _url(get("TWILIO_API_BASE_URL"))
     if dev and not api_base:
         # development sends to the built-in sandbox that make run serves
-        api_base = (public or "http://127.0.0.1:5000") + "/sandbox/twilio"
+        api_base = (public or DEV_BASE_URL) + "/sandbox/twilio"
     settings = Settings(
         env=env,
         # only a test's own mapping can say it is a test: an environment variable
@@ -355,6 +360,13 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         job_abandon_grace_seconds=_positive(
             "JOB_ABANDON_GRACE_SECONDS", get("JOB_ABANDON_GRACE_SECONDS"), 60
         ),
+        # /metrics answers only with "Authorization: Bearer <token>" when set
+        metrics_token=_text(get("METRICS_TOKEN")),
+        # an RQ worker serves its own /metrics here (0: none); see docs/metrics.md
+        metrics_port=_int("METRICS_PORT", get("METRICS_PORT"), 0),
+        metrics_host=_text(get("METRICS_HOST")) or "0.0.0.0",  # noqa: S104 - Prometheus scrapes from elsewhere
+        # text for people in development, json (one object per line) for log pipelines
+        log_format=_choice("LOG_FORMAT", get("LOG_FORMAT"), ("text", "json")),
     )
     check_required(settings)
     return settings

@@ -36,8 +36,8 @@ def formatted_logs():
     """What the deployed log handler prints: our formatter, on the root logger."""
     out = io.StringIO()
     handler = logging.StreamHandler(out)
-    handler.setFormatter(logs.RedactingFormatter(logs.FORMAT))
-    handler.addFilter(logs.JobIdFilter())
+    handler.setFormatter(logs.RedactingFormatter(logs.TEXT_FORMAT))
+    handler.addFilter(logs.ContextFilter())
     root = logging.getLogger()
     root.addHandler(handler)
     yield out

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
+from supportbot import metrics
 from supportbot.contacts import lock_contact
 from supportbot.db_dialect import insert_for
 from supportbot.extensions import db
@@ -99,6 +100,7 @@ def handle(
         db.session.rollback()
         stored = db.session.execute(sa.select(Message.id, Message.reply).where(Message.sid == sid)).one()
         log.info("inbound duplicate sid=%s", sid)
+        metrics.inbound("duplicate", "duplicate")
         return InboundResult(stored.reply, stored.id, duplicate=True)
 
     contact = lock_contact(sender)
@@ -127,6 +129,7 @@ def handle(
         # the outbox kinds say what would have happened; their ids were rolled back
         return InboundResult(outcome.reply, message_id, duplicate=False, outbox=outcome.outbox)
     db.session.commit()
+    metrics.inbound(match.route.keyword, match.route.action)
     log.info(
         "inbound sid=%s from=%s route=%s segments=%d media=%d outbox=%d",
         sid,

@@ -12,7 +12,7 @@ from rq import SimpleWorker
 from rq.job import Job
 
 from supportbot import config
-from supportbot.jobs import queues, relay
+from supportbot.jobs import exporter, queues, relay
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,13 @@ def worker_command(burst: bool) -> None:
     """Run an RQ worker (with the scheduler) for every supportbot queue."""
     if not config.current().redis_url:
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run in the web process")
+    settings = config.current()
+    if settings.metrics_port:
+        exporter.serve(
+            settings.metrics_host,
+            settings.metrics_port,
+            settings.metrics_token,
+        )
     w = build_worker()
     w.work(burst=burst, with_scheduler=True, logging_level="INFO")
 

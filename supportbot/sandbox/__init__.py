@@ -32,6 +32,10 @@ def init_app(app: Flask) -> None:
     if settings.development:
         app.register_blueprint(phone.bp)
     if settings.development and not settings.testing:
-        twilio = create_twilio_sandbox(settings.twilio_account_sid or "", settings.twilio_auth_token or "")
+        twilio = create_twilio_sandbox(
+            settings.twilio_account_sid or "",
+            settings.twilio_auth_token or "",
+            app_url=settings.public_base_url or config.DEV_BASE_URL,
+        )
         app.extensions["twilio_sandbox_app"] = twilio  # the dev phone shows what it accepted
         app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {MOUNT: twilio})  # type: ignore[method-assign]
