@@ -38,6 +38,16 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "1" * 32
 PUBLIC = "https://bot.example.com"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# the smallest environment production starts with: for tests of config.load itself
+PRODUCTION_ENV = {
+    "SECRET_KEY": "s",
+    "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+    "TWILIO_AUTH_TOKEN": "t",
+    "TWILIO_FROM_NUMBER": "+15005550006",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DATABASE_URL": "postgresql://x/y",
+    "PUBLIC_BASE_URL": "https://bot.example.com",
+}
 
 
 def _postgres_answers() -> bool:

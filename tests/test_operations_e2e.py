@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ import requests
 import sqlalchemy as sa
 from helpers import HAVE_REDIS, inbound_form, jira_settings, referenced_metrics, samples, sign, value
 
-from standins import BIN, ROOT, Worker, env_for, free_port, wait_until
+from standins import ROOT, Gunicorn, Worker, env_for, free_port, wait_until
 from supportbot.extensions import db
 from supportbot.models import Message, Ticket
 
@@ -24,49 +23,13 @@ TOKEN = "metrics-token-for-tests"
 DOCS = ROOT / "docs"
 
 
-class Gunicorn:
+def gunicorn(config: dict, port: int, log: Path) -> Gunicorn:
     """`gunicorn --config gunicorn.conf.py wsgi:app` with two workers, as the Procfile runs it."""
-
-    def __init__(self, config: dict, port: int, log: Path):
-        env = env_for(config)
-        env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn.conf.py makes one
-        self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen(  # noqa: S603
-            [str(BIN / "gunicorn"), "--config", "gunicorn.conf.py", "--bind", f"127.0.0.1:{port}"]
-            + ["--workers", "2", "--threads", "2", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self.url = f"http://127.0.0.1:{port}"
-        wait_until(self._answers, 30, "gunicorn to answer")
-
-    def _answers(self) -> bool:
-        try:
-            return requests.get(self.url + "/healthz", timeout=1).status_code == 200
-        except requests.RequestException:
-            return False
-
-    def worker_pids(self) -> list[int]:
-        out = subprocess.run(  # noqa: S603
-            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],
-            capture_output=True,
-            text=True,
-            check=False,  # noqa: S607
-        ).stdout
-        return [int(p) for p in out.split()]
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self.log.close()
+    env = env_for(config)
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # gunicorn.conf.py makes one
+    web = Gunicorn(env, port, log, ["--config", "gunicorn.conf.py", "--workers", "2", "--threads", "2"])
+    wait_until(web.answers, 30, "gunicorn to answer")
+    return web
 
 
 def scrape(url: str) -> dict:
@@ -92,7 +55,7 @@ def system(make_app, jira, sandbox, redis_conn, tmp_path):
     }
     app = make_app(**settings)
     jira.control(webhook_url=base + "/jira/webhook", webhook_secret="jira-webhook-secret")
-    web = Gunicorn(app.raw_config, web_port, tmp_path / "gunicorn.log")
+    web = gunicorn(app.raw_config, web_port, tmp_path / "gunicorn.log")
     worker = Worker(app.raw_config, tmp_path / "worker.log")
     try:
         yield app, web, f"http://127.0.0.1:{worker_port}", jira, sandbox, worker
