@@ -32,15 +32,15 @@ test: $(STAMP)  ## lint, the import contracts, the type checker and the whole su
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check supportbot tests bench
-	$(BIN)/ruff format --check supportbot tests bench
+	$(BIN)/ruff check supportbot standins tests bench
+	$(BIN)/ruff format --check supportbot standins tests bench
 
 format: $(STAMP)
-	$(BIN)/ruff format supportbot tests bench
-	$(BIN)/ruff check --fix supportbot tests bench
+	$(BIN)/ruff format supportbot standins tests bench
+	$(BIN)/ruff check --fix supportbot standins tests bench
 
 bench: $(STAMP)  ## the benchmarks in bench/ (minutes; prints their figures)
-	$(BIN)/python bench/inbound.py
+	$(BIN)/python -m bench.inbound
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -8,7 +8,7 @@ thread pages one after another, measuring each request's latency:
 - first pages of random contacts' threads;
 - deep pages (keyset `?before=`) of the 50,000-message contact.
 
-    python bench/admin.py [--requests 400] [--redis redis://127.0.0.1:6379/2]
+    python -m bench.admin [--requests 400] [--redis redis://127.0.0.1:6379/2]
 """
 
 from __future__ import annotations
@@ -18,15 +18,12 @@ import os
 import random
 import re
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import requests
 import sqlalchemy as sa
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import load  # noqa: E402
+from bench import load
 
 DB = "supportbot_bench_admin"
 TOKEN = "bench-auth-token"
