@@ -22,7 +22,12 @@ def sections() -> list[tuple[str, Callable[[], list[Check]]]]:
     config = config_module.current()
     store = current_app.extensions["keywords"]
     return [
-        ("settings", lambda: settings.check(config, store.get() and store.error, store.describe())),
+        (
+            "settings",
+            lambda: settings.check(
+                config, store.get() and store.error, store.describe().removeprefix("keywords: ")
+            ),
+        ),
         ("database", services.database),
         ("redis", services.redis_and_workers),
         ("outbox", services.outbox),
