@@ -21,7 +21,8 @@ from typing import Any
 import requests
 from flask import Flask, Response, jsonify, request
 
-from standins.jira_state import CONTROLS, EXTRA_CONTROLS, State, status_json
+from standins import jira_admin
+from standins.jira_state import CONTROLS, EXTRA_CONTROLS, STATUSES, State, status_json
 from supportbot.sandbox.controls import unknown_controls
 
 FIELDS = ("summary", "description", "labels", "status", "project", "issuetype", "comment", "attachment")
@@ -31,6 +32,7 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
     app = Flask("jira_standin")
     state = State(project)
     app.extensions["jira_state"] = state
+    jira_admin.install(app, project, list(STATUSES))  # what doctor reads: project, groups, users
 
     def base() -> str:
         return request.host_url.rstrip("/")
@@ -184,18 +186,6 @@ def create_jira_standin(project: str = "SUP") -> Flask:  # noqa: C901 - small ro
         )
         fire_comment_webhook(issue, c)
         return jsonify(comment_json(issue, c)), 201
-
-    @app.get("/rest/api/2/user")
-    def user() -> Response | tuple[Response, int]:
-        """A user by accountId (Cloud) or username (Data Center), with expand=groups."""
-        name = request.args.get("accountId") or request.args.get("username") or ""
-        if name not in state.users:
-            return jsonify({"errorMessages": [f"The user named '{name}' does not exist"]}), 404
-        body: dict[str, Any] = {"accountId": name, "name": name, "key": name, "displayName": name}
-        if "groups" in request.args.get("expand", ""):
-            groups = [{"name": g} for g in state.users[name]]
-            body["groups"] = {"size": len(groups), "items": groups}
-        return jsonify(body)
 
     @app.post("/_issue")
     def foreign_issue() -> tuple[Response, int]:

@@ -57,12 +57,6 @@ class State:
         self.webhook_secret = ""
         self.service_desk = False
         self.webhooks_sent: list[dict[str, Any]] = []
-        # Jira users and their groups: an agent, a service-desk portal customer, the bot
-        self.users: dict[str, list[str]] = {
-            "agent-alice": ["support-agents", "jira-software-users"],
-            "customer-carol": ["jira-servicedesk-customers"],
-            "supportbot": ["jira-software-users"],
-        }
         self.reset_faults()
 
     def reset_faults(self) -> None:
@@ -124,28 +118,16 @@ class State:
     # issues
 
     def create_issue(self, fields: dict[str, Any]) -> dict[str, Any] | None:
-        """A new issue, or None when the project is not ours (Jira answers 400)."""
+        """A new issue through the API, or None when the project is not ours (Jira answers 400)."""
         if fields.get("project", {}).get("key") != self.project:
             return None
-        with self.lock:
-            self.counter += 1
-            key = f"{self.project}-{self.counter}"
-            self.issues[key] = {
-                "id": str(10000 + self.counter),
-                "key": key,
-                "summary": fields.get("summary", ""),
-                "description": fields.get("description", ""),
-                "labels": list(fields.get("labels", [])),
-                "issuetype": fields.get("issuetype", {}).get("name", "Task"),
-                "status": "To Do",
-                "comments": [],
-                "attachments": [],
-                "created_at": time.time(),
-            }
-            return self.issues[key]
+        return self._add_issue(self.project, fields)
 
     def create_foreign_issue(self, project: str, summary: str = "") -> dict[str, Any]:
         """An issue made in Jira's UI, in any project (the bot never creates these)."""
+        return self._add_issue(project, {"summary": summary})
+
+    def _add_issue(self, project: str, fields: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
             self.counter += 1
             key = f"{project}-{self.counter}"
@@ -153,10 +135,10 @@ class State:
                 "id": str(10000 + self.counter),
                 "key": key,
                 "project": project,
-                "summary": summary,
-                "description": "",
-                "labels": [],
-                "issuetype": "Task",
+                "summary": fields.get("summary", ""),
+                "description": fields.get("description", ""),
+                "labels": list(fields.get("labels", [])),
+                "issuetype": fields.get("issuetype", {}).get("name", "Task"),
                 "status": "To Do",
                 "comments": [],
                 "attachments": [],

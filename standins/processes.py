@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+import requests
 
 from standins.servers import wait_until
 
@@ -31,20 +32,65 @@ def env_for(config: Mapping[str, Any]) -> dict[str, str]:
     return env
 
 
-class Worker:
-    """A real `flask --app wsgi worker` process."""
+class Process:
+    """A child process in a session of its own, its output in a log file; stop() ends it."""
 
-    def __init__(self, config: Mapping[str, Any], log: Path):
+    def __init__(self, args: list[str], env: Mapping[str, str], log: Path):
         self.log_path = log
         self.log = open(log, "ab")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(  # noqa: S603
-            [str(BIN / "flask"), "--app", "wsgi", "worker"],
-            cwd=ROOT,
-            env=env_for(config),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            args, cwd=ROOT, env=dict(env), stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
+
+    def terminate(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+
+    def stop(self) -> None:
+        """SIGTERM and wait for it; SIGKILL after 20 s."""
+        if self.proc.poll() is None:
+            self.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        if not self.log.closed:
+            self.log.close()
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+class Gunicorn(Process):
+    """`gunicorn wsgi:app` on a port, answering /healthz before the constructor returns."""
+
+    def __init__(self, env: Mapping[str, str], port: int, log: Path, options: list[str] | None = None):
+        args = [str(BIN / "gunicorn"), *(options or []), "--bind", f"127.0.0.1:{port}", "wsgi:app"]
+        super().__init__(args, env, log)
+        self.url = f"http://127.0.0.1:{port}"
+
+    def answers(self) -> bool:
+        try:
+            return requests.get(self.url + "/healthz", timeout=1).status_code == 200
+        except requests.RequestException:
+            return False
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(  # noqa: S603
+            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)],  # noqa: S607
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        return [int(p) for p in out.split()]
+
+
+class Worker(Process):
+    """A real `flask --app wsgi worker` process."""
+
+    def __init__(self, config: Mapping[str, Any], log: Path):
+        super().__init__([str(BIN / "flask"), "--app", "wsgi", "worker"], env_for(config), log)
         self._terminated = False
 
     def kill(self) -> None:
@@ -66,21 +112,6 @@ class Worker:
             self._terminated = True
             os.killpg(self.proc.pid, signal.SIGTERM)
             os.killpg(self.proc.pid, signal.SIGCONT)  # a paused worker must see the SIGTERM
-
-    def stop(self) -> None:
-        """Warm shutdown and wait for it; SIGKILL after 20 s."""
-        if self.proc.poll() is None:
-            self.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        if not self.log.closed:
-            self.log.close()
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
 
 
 class RedisServer:

@@ -10,13 +10,25 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from supportbot import cli, config, health, http_errors, logs, sandbox, twilio_client
+from supportbot import (
+    admin,
+    cli,
+    config,
+    doctor,
+    health,
+    http_errors,
+    logs,
+    request_id,
+    sandbox,
+    twilio_client,
+)
 from supportbot.consent import ledger
 from supportbot.extensions import db, migrate
 from supportbot.inbound import deferred
 from supportbot.inbound import views as inbound_views
 from supportbot.jobs import queues, worker
 from supportbot.keywords.store import KeywordStore
+from supportbot.operations import web as operations_web
 from supportbot.outbound import pipeline, reply_jobs, status_views
 from supportbot.tickets import backends, ticket_jobs
 from supportbot.tickets import webhook as jira_webhook
@@ -38,7 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.flask_config(settings))
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
-    logs.configure()
+    logs.configure(settings.log_format)
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)  # type: ignore[method-assign]
@@ -53,12 +65,16 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     backends.init_app(app)
     ledger.init_app(app)
 
+    operations_web.init_app(app)  # first: its timer starts before any other hook runs
+    request_id.init_app(app)
     http_errors.init_app(app)
     health.init_app(app)
     cli.init_app(app)
+    doctor.init_app(app)
     worker.init_app(app)
     app.register_blueprint(inbound_views.bp)
     app.register_blueprint(jira_webhook.bp)
     app.register_blueprint(status_views.bp)
+    admin.init_app(app)
     sandbox.init_app(app)
     return app

@@ -2,87 +2,80 @@
 
 from __future__ import annotations
 
-import csv
 import shlex
 import sys
 import uuid
 
 import click
-import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
 from twilio.request_validator import RequestValidator
-from werkzeug.datastructures import MultiDict
 
 from supportbot import config
-from supportbot.consent import ledger
+from supportbot.audit import cli_actor, record
+from supportbot.consent import export, ledger
 from supportbot.extensions import db
-from supportbot.inbound import service
-from supportbot.jobs import queues
-from supportbot.jobs.dispatch import dispatch
-from supportbot.keywords import engine
-from supportbot.keywords.schema import KeywordConfigError, load
-from supportbot.models import Outbox, Ticket
+from supportbot.inbound import trial
+from supportbot.keywords import commands as keyword_commands
+from supportbot.keywords import versions
+from supportbot.keywords.schema import KeywordConfig, KeywordConfigError, load, parse
 from supportbot.phone import mask, normalise
+from supportbot.tickets import retry
 
-keywords_cli = AppGroup("keywords", help="Validate and try the keyword configuration.")
+keywords_cli = AppGroup("keywords", help="Validate, try, publish and export the keyword configuration.")
 consent_cli = AppGroup("consent", help="The consent ledger.")
 tickets_cli = AppGroup("tickets", help="Tickets whose help-desk issue could not be made.")
+
+
+def _config_from(file: str | None) -> KeywordConfig:
+    """A file's config, or the published version's when no file is named."""
+    if file:
+        return load(file)
+    row = versions.published()
+    if row is None:
+        raise KeywordConfigError(["no published version yet (the first request imports KEYWORDS_FILE)"])
+    return parse(row.yaml, f"version {row.id}")
 
 
 @keywords_cli.command("check")
 @click.argument("file", required=False)
 def keywords_check(file: str | None) -> None:
-    """Validate FILE (default KEYWORDS_FILE); exit 1 with the reasons."""
-    path = file or config.current().keywords_file
+    """Validate FILE (default: the published version); exit 1 with the reasons."""
     try:
-        checked = load(path)
+        checked = _config_from(file)
     except KeywordConfigError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
         sys.exit(1)
-    click.echo(f"{path}: ok, {len(checked.routes)} keywords, default action {checked.default.action}")
+    summary = f"{len(checked.routes)} keywords, default action {checked.default.action}"
+    click.echo(f"{checked.source}: ok, {summary}")
 
 
 @keywords_cli.command("try")
 @click.argument("text")
 @click.option("--from", "sender", required=True, help="The sender's number.")
-def keywords_try(text: str, sender: str) -> None:
+@click.option("--file", "file", default=None, help="Try this file instead of the published version.")
+def keywords_try(text: str, sender: str, file: str | None) -> None:
     """Show the route and the reply for TEXT from a number; change nothing."""
-    keywords = current_app.extensions["keywords"].get()
-    form = MultiDict([("MessageSid", "SMtry" + uuid.uuid4().hex), ("From", sender), ("Body", text)])
-    result = service.handle(form, b"", keywords, commit=False)
-    match = engine.route(keywords, text)
-    click.echo(f"from:  {normalise(sender)}")
-    click.echo(
-        f"route: {match.route.keyword} -> {match.route.action}"
-        + (f" {list(match.args)}" if match.args else "")
-    )
-    click.echo(f"reply: {result.reply if result.reply is not None else '(none: empty TwiML)'}")
+    try:
+        keywords = _config_from(file) if file else current_app.extensions["keywords"].get()
+    except KeywordConfigError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    outcome = trial.try_text(keywords, text, sender)
+    click.echo(f"from:  {outcome.sender}")
+    click.echo(f"route: {outcome.route}")
+    click.echo(f"reply: {outcome.reply if outcome.reply is not None else '(none: empty TwiML)'}")
 
 
 @consent_cli.command("export")
 @click.option("--number", help="Only this number's events.")
 def consent_export(number: str | None) -> None:
     """Write the ledger as CSV on stdout (full numbers: it is an audit record)."""
-    out = csv.writer(sys.stdout)
-    cols = [
-        "id",
-        "recorded_at",
-        "phone",
-        "event",
-        "source",
-        "keyword",
-        "message_sid",
-        "request_hash",
-        "prev_hash",
-        "hash",
-    ]
-    out.writerow(cols)
-    for row in ledger.rows(normalise(number) if number else None):
-        out.writerow([getattr(row, c) or "" for c in cols])
+    for chunk in export.csv_lines(normalise(number) if number else None):
+        sys.stdout.write(chunk)
+    record(cli_actor(), "export", "consent ledger", f"number {normalise(number)}" if number else "all rows")
 
 
 @consent_cli.command("verify")
@@ -121,37 +114,20 @@ def consent_checkpoint() -> None:
 
 
 @tickets_cli.command("failed")
-@click.option("--retry", is_flag=True, help="Put the failed tickets' jobs back to work.")
-def tickets_failed(retry: bool) -> None:
+@click.option("--retry", "again", is_flag=True, help="Put the failed tickets' jobs back to work.")
+def tickets_failed(again: bool) -> None:
     """List tickets whose help-desk creation failed; with --retry, retry them."""
-    failed = db.session.scalars(
-        sa.select(Ticket).where(Ticket.create_state == "failed").order_by(Ticket.id)
-    ).all()
+    failed = retry.failed_tickets()
     if not failed:
         click.echo("no failed tickets")
         return
-    retried: list[tuple[int, str]] = []
     for t in failed:
         click.echo(f"{t.ref}\t{t.created_at:%Y-%m-%d %H:%M}\t{(t.create_error or '').splitlines()[0][:160]}")
-        if retry:
-            row = db.session.scalars(
-                sa.select(Outbox)
-                .where(Outbox.kind == "create_ticket", Outbox.state == "failed")
-                .where(Outbox.payload["ticket_id"].as_integer() == t.id)
-            ).first()
-            if row is not None:
-                row.state, row.last_error = "pending", None
-                t.create_state, t.create_error = "pending", None
-                retried.append((row.id, row.kind))
-    if retry:
+    if again:
+        retried = retry.retry(failed)
+        for ticket_id in retried:
+            record(cli_actor(), "retry", f"SB-{ticket_id}", "retrying", commit=False)
         db.session.commit()
-        if config.current().redis_url:
-            for outbox_id, _ in retried:
-                try:
-                    Job.fetch(queues.job_id(outbox_id), connection=queues.redis()).delete()
-                except NoSuchJobError:
-                    pass
-        dispatch(retried)
         click.echo(f"retrying {len(retried)} tickets")
 
 
@@ -182,6 +158,8 @@ def signed_curl(text: str, sender: str, url: str | None) -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(signed_curl)
+    keywords_cli.add_command(keyword_commands.keywords_publish)
+    keywords_cli.add_command(keyword_commands.keywords_export)
     app.cli.add_command(keywords_cli)
     app.cli.add_command(consent_cli)
     app.cli.add_command(tickets_cli)

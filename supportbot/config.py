@@ -26,6 +26,7 @@ DEV_ACCOUNT_SID = "AC" + "0" * 32
 DEV_AUTH_TOKEN = "dev-auth-token"  # noqa: S105 - the sandbox's token, dev only
 DEV_SECRET_KEY = "dev-secret-key"  # noqa: S105
 DEV_FROM_NUMBER = "+15005550006"  # Twilio's magic "valid sender" test number
+DEV_BASE_URL = "http://127.0.0.1:5000"  # where `make run` serves
 # the published development values: a production deployment that uses one is open to anyone
 DEV_VALUES = {"TWILIO_AUTH_TOKEN": DEV_AUTH_TOKEN, "SECRET_KEY": DEV_SECRET_KEY}
 
@@ -76,6 +77,12 @@ class Settings:
     keywords_poll_seconds: float
     secret_key: str | None
     admin_password: str | None
+    admin_email: str
+    admin_session_hours: float
+    admin_signin_limit_account: str
+    admin_signin_limit_address: str
+    admin_cookie_secure: bool
+    ratelimit_enabled: bool
     outbound_mps: float
     reopen_window_hours: float
     outbox_relay_after_seconds: float
@@ -83,6 +90,10 @@ class Settings:
     worker_maintenance_seconds: int
     job_timeout_seconds: int
     job_abandon_grace_seconds: int
+    metrics_token: str | None
+    metrics_port: int
+    metrics_host: str
+    log_format: str
     inbound_inline_limit: int
     inbound_defer_after_ms: float
     inbound_wake: str
@@ -121,6 +132,22 @@ def flask_config(settings: Settings) -> dict[str, Any]:
         "SQLALCHEMY_DATABASE_URI": settings.database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": engine,
         "MAX_CONTENT_LENGTH": MAX_CONTENT_LENGTH,
+        "SESSION_COOKIE_SECURE": settings.admin_cookie_secure,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": int(settings.admin_session_hours * 3600),
+        # forms are checked only where the admin console and the dev phone ask (webhooks have signatures)
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        # a form's token lives as long as the session that issued it
+        "WTF_CSRF_TIME_LIMIT": None,
+        # sign-in throttling is shared by every process through Redis in production;
+        # development and tests count in memory
+        "RATELIMIT_STORAGE_URI": (
+            settings.redis_url
+            if settings.env == PRODUCTION and not settings.testing and settings.redis_url
+            else "memory://"
+        ),
+        "RATELIMIT_ENABLED": settings.ratelimit_enabled,
     }
 
 
@@ -264,7 +291,7 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
     api_base = _url(get("TWILIO_API_BASE_URL"))
     if dev and not api_base:
         # development sends to the built-in sandbox that make run serves
-        api_base = (public or "http://127.0.0.1:5000") + "/sandbox/twilio"
+        api_base = (public or DEV_BASE_URL) + "/sandbox/twilio"
     settings = Settings(
         env=env,
         # only a test's own mapping can say it is a test: an environment variable
@@ -316,6 +343,17 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         keywords_poll_seconds=_float("KEYWORDS_POLL_SECONDS", get("KEYWORDS_POLL_SECONDS"), 1.0),
         secret_key=_text(get("SECRET_KEY")) or (DEV_SECRET_KEY if dev else None),
         admin_password=_text(get("ADMIN_PASSWORD")) or ("admin" if dev else None),
+        # the first admin's email, when ADMIN_PASSWORD creates it on an empty accounts table
+        admin_email=(_text(get("ADMIN_EMAIL")) or "admin@localhost").strip().lower(),
+        # an admin session ends this long after sign-in, whatever the activity
+        admin_session_hours=_positive_float("ADMIN_SESSION_HOURS", get("ADMIN_SESSION_HOURS"), 8.0),
+        # failed sign-ins allowed per account and per client address (Flask-Limiter syntax):
+        # the per-minute limit slows guessing, the per-hour one refuses it for a while
+        admin_signin_limit_account=_text(get("ADMIN_SIGNIN_LIMIT_ACCOUNT")) or "5 per minute; 20 per hour",
+        admin_signin_limit_address=_text(get("ADMIN_SIGNIN_LIMIT_ADDRESS")) or "20 per minute; 100 per hour",
+        # cookies travel only over https in production; tests over plain http turn it off
+        admin_cookie_secure=_bool("ADMIN_COOKIE_SECURE", get("ADMIN_COOKIE_SECURE"), env == PRODUCTION),
+        ratelimit_enabled=_bool("RATELIMIT_ENABLED", get("RATELIMIT_ENABLED"), True),
         outbound_mps=_float("OUTBOUND_MPS", get("OUTBOUND_MPS"), 1.0),
         reopen_window_hours=_float("REOPEN_WINDOW_HOURS", get("REOPEN_WINDOW_HOURS"), 72.0),
         # rows still pending this long after commit are re-enqueued by the relay
@@ -336,6 +374,13 @@ def load(test_config: Mapping[str, Any] | None = None) -> Settings:
         job_abandon_grace_seconds=_positive(
             "JOB_ABANDON_GRACE_SECONDS", get("JOB_ABANDON_GRACE_SECONDS"), 60
         ),
+        # /metrics answers only with "Authorization: Bearer <token>" when set
+        metrics_token=_text(get("METRICS_TOKEN")),
+        # an RQ worker serves its own /metrics here (0: none); see docs/metrics.md
+        metrics_port=_int("METRICS_PORT", get("METRICS_PORT"), 0),
+        metrics_host=_text(get("METRICS_HOST")) or "0.0.0.0",  # noqa: S104 - Prometheus scrapes from elsewhere
+        # text for people in development, json (one object per line) for log pipelines
+        log_format=_choice("LOG_FORMAT", get("LOG_FORMAT"), ("text", "json")),
         # the most texts one process routes inline at once; past it a text is stored,
         # answered with empty TwiML and routed by a worker (its reply goes out by SMS).
         # 1 measured best on 2 cores with the Procfile's 2 x 16 threads (docs/operations.md):

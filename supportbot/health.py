@@ -84,7 +84,11 @@ def readyz() -> Response:
     if problems:
         lines = [f"{component}: not ready (see the logs)" for component, _ in problems]
         return Response("\n".join(lines) + "\n", status=503, content_type="text/plain")
-    lines = ["ready", *(f"{component}: failing (see the logs)" for component, _ in configuration_errors())]
+    lines = [
+        "ready",
+        current_app.extensions["keywords"].describe(),
+        *(f"{component}: failing (see the logs)" for component, _ in configuration_errors()),
+    ]
     return Response("\n".join(lines) + "\n", content_type="text/plain")
 
 

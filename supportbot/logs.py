@@ -1,7 +1,9 @@
-"""Logging to stdout, one event per line.
+"""Logging to stdout, one event per line: text for people, or JSON for log pipelines.
 
-Callers mask the numbers they log (phone.mask); the formatter masks any that slip
-through inside error texts and tracebacks, and hides webhook tokens in request lines.
+Callers mask the numbers they log (phone.mask); as a safety net the formatters mask
+any number left in a line (inside error texts and tracebacks too) and hide webhook
+tokens in request lines. Each line carries the RQ job id inside a job and the
+request id (see request_id.py).
 """
 
 from __future__ import annotations
@@ -9,16 +11,35 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from typing import Any
 
+from pythonjsonlogger.json import JsonFormatter
+
+from supportbot import request_id
 from supportbot.phone import mask_numbers
 
-FORMAT = "%(asctime)s %(levelname)s %(name)s %(job)s%(message)s"
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(context)s%(message)s"
+JSON_FIELDS = "{levelname}{name}{message}{job_id}{request_id}"
+JSON_NAMES = {"levelname": "level", "name": "logger", "message": "event"}
 # a query-string secret (Jira's ?token=) as a request line shows it
 _SECRET_QUERY = re.compile(r"([?&](?:token|secret|signature)=)[^&\s\"]*", re.IGNORECASE)
 
 
 def redact(text: str) -> str:
     return mask_numbers(_SECRET_QUERY.sub(r"\1[hidden]", text))
+
+
+class ContextFilter(logging.Filter):
+    """Stamps the job id and the request id on every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            job_id, rid = request_id.current_job_id(), request_id.current()
+        except Exception:  # noqa: BLE001 - logging must never fail the caller
+            job_id, rid = None, None
+        record.job_id, record.request_id = job_id, rid
+        record.context = (f"job={job_id} " if job_id else "") + (f"req={rid} " if rid else "")
+        return True
 
 
 class RedactingFormatter(logging.Formatter):
@@ -28,30 +49,29 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-class JobIdFilter(logging.Filter):
-    """Stamps the RQ job id, when there is one, on every line logged inside a job."""
+class Json(JsonFormatter):
+    """One JSON object per line: time (ISO 8601, UTC), level, logger, event, job_id, request_id."""
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        job = ""
-        try:
-            from rq import get_current_job
+    def __init__(self) -> None:
+        super().__init__(JSON_FIELDS, style="{", rename_fields=JSON_NAMES, timestamp="time")
 
-            current = get_current_job()
-            if current is not None:
-                job = f"job={current.id} "
-        except Exception:  # noqa: S110, BLE001 - logging must never fail the caller
-            pass
-        record.job = job
-        return True
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        # time first for people reading raw lines; no "job_id": null outside a job; the
+        # text format's prefix is not a field
+        ordered = {"time": log_data.pop("time", None), **log_data}
+        return {k: v for k, v in ordered.items() if v is not None and k != "context"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
-def configure(level: int = logging.INFO) -> None:
+def configure(fmt: str = "text", level: int = logging.INFO) -> None:
     root = logging.getLogger()
     if any(getattr(h, "_supportbot", False) for h in root.handlers):
         return
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(RedactingFormatter(FORMAT))
-    handler.addFilter(JobIdFilter())
+    handler.setFormatter(Json() if fmt == "json" else RedactingFormatter(TEXT_FORMAT))
+    handler.addFilter(ContextFilter())
     handler._supportbot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)

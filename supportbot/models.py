@@ -96,6 +96,11 @@ class Message(Model):
     error_detail: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # a contact's thread, read newest first by keyset: inbound rows by contact, outbound by number
+    __table_args__ = (
+        sa.Index("ix_messages_contact_id_id", "contact_id", "id"),
+        sa.Index("ix_messages_to_number_id", "to_number", "id"),
+    )
 
 
 class ConsentEvent(Model):
@@ -171,3 +176,52 @@ class StatusCallback(Model):
     raw_dlr_done_date: Mapped[str | None] = mapped_column(sa.String(32))
     raw_form: Mapped[list[list[str]]] = mapped_column(sa.JSON)
     received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class KeywordVersion(Model):
+    """One saved keyword configuration; exactly one is published and in force everywhere."""
+
+    __tablename__ = "keyword_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)  # the version number
+    yaml: Mapped[str] = mapped_column(sa.Text)
+    author: Mapped[str] = mapped_column(sa.String(255))
+    comment: Mapped[str] = mapped_column(sa.String(500), default="")
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("keyword_versions.id"))
+    published: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    # at most one published row, enforced by the database; every process polls this index
+    __table_args__ = (
+        sa.Index(
+            "uq_keyword_versions_published",
+            "published",
+            unique=True,
+            postgresql_where=sa.text("published"),
+            sqlite_where=sa.text("published"),
+        ),
+    )
+
+
+class AdminUser(Model):
+    """An account for the admin console: role admin changes things, viewer reads."""
+
+    __tablename__ = "admin_users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[str] = mapped_column(sa.String(16))  # admin | viewer
+    # part of the session id: bumping it signs out every session of the account
+    session_version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Model):
+    """Append-only record of every admin action, like the consent ledger."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(sa.String(255))  # account email, or "cli:<user>"
+    action: Mapped[str] = mapped_column(sa.String(32))
+    target: Mapped[str] = mapped_column(sa.String(255), default="")
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+    address: Mapped[str | None] = mapped_column(sa.String(64))

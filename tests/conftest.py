@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 import redis as redis_lib
+from browser_stack import SCREENSHOTS
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers import (  # noqa: F401 - also re-exported for modules that still import them from here
@@ -45,6 +46,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"redis: {REDIS_URL}" if HAVE_REDIS else f"redis: none at {REDIS_URL}: tests that need it are skipped"
     )
     return [db_line, redis_line]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # noqa: ARG001
+    if SCREENSHOTS.exists() and any(SCREENSHOTS.iterdir()):
+        terminalreporter.write_line(f"browser screenshots: {SCREENSHOTS}")
 
 
 @pytest.fixture(scope="session")

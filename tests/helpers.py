@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 from xml.etree import ElementTree
@@ -15,9 +17,11 @@ from xml.etree import ElementTree
 import redis as redis_lib
 import requests
 import sqlalchemy as sa
+import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from prometheus_client.parser import text_string_to_metric_families
 from rq import SimpleWorker
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
@@ -34,6 +38,16 @@ AUTH_TOKEN = "test-auth-token-0123456789abcdef"
 ACCOUNT_SID = "AC" + "1" * 32
 PUBLIC = "https://bot.example.com"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# the smallest environment production starts with: for tests of config.load itself
+PRODUCTION_ENV = {
+    "SECRET_KEY": "s",
+    "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+    "TWILIO_AUTH_TOKEN": "t",
+    "TWILIO_FROM_NUMBER": "+15005550006",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DATABASE_URL": "postgresql://x/y",
+    "PUBLIC_BASE_URL": "https://bot.example.com",
+}
 
 
 def _postgres_answers() -> bool:
@@ -131,9 +145,15 @@ def inbound_form(sid: str = "SM" + "a" * 32, sender: str = "+14155550123", body:
 
 
 def post_signed(
-    client: FlaskClient, form, path: str = "/twilio/inbound", token: str = AUTH_TOKEN, base: str = PUBLIC
+    client: FlaskClient,
+    form,
+    path: str = "/twilio/inbound",
+    token: str = AUTH_TOKEN,
+    base: str = PUBLIC,
+    headers: dict[str, str] | None = None,
 ):
-    return client.post(path, data=form, headers={"X-Twilio-Signature": sign(base + path, form, token)})
+    signed = {"X-Twilio-Signature": sign(base + path, form, token), **(headers or {})}
+    return client.post(path, data=form, headers=signed)
 
 
 def jira_settings(jira, redis: str | None = REDIS_URL, **over: object) -> dict[str, object]:
@@ -256,3 +276,61 @@ class Desk:
             for r in rows:
                 db.session.expunge(r)
             return rows
+
+
+def publish_unparseable_version(app) -> None:
+    """What only someone writing to the database directly could do: publish a version the
+    validator would refuse. The processes keep the version in force and say so."""
+    import sqlalchemy as sa
+
+    from supportbot.extensions import db
+
+    with app.app_context(), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE keyword_versions SET published = false"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO keyword_versions (yaml, author, comment, published, created_at) "
+                "VALUES ('program: x\nnot_a_field: 1\n', 'test', 'bad', true, now())"
+            )
+        )
+
+
+# --- metrics, alerts and the dashboard -------------------------------------------
+
+ALERTS = ROOT / "docs" / "prometheus-alerts.yml"
+DASHBOARD = ROOT / "docs" / "grafana-dashboard.json"
+METRIC = re.compile(r"\bsupportbot_[a-z0-9_]+")
+
+
+def alert_rules() -> list[dict]:
+    return [rule for group in yaml.safe_load(ALERTS.read_text())["groups"] for rule in group["rules"]]
+
+
+def dashboard_exprs() -> list[str]:
+    panels = json.loads(DASHBOARD.read_text())["panels"]
+    return [t["expr"] for p in panels for t in p.get("targets", [])]
+
+
+def referenced_metrics() -> set[str]:
+    """Every metric name the alerts and the dashboard query."""
+    exprs = [r["expr"] for r in alert_rules()] + dashboard_exprs()
+    return {name for expr in exprs for name in METRIC.findall(expr)}
+
+
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    """Every sample of an exposition, keyed by name and sorted labels."""
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def scrape(client, **headers) -> dict[tuple[str, tuple], float]:
+    resp = client.get("/metrics", headers=headers)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return samples(resp.get_data(as_text=True))
+
+
+def value(found, name, **labels) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from helpers import CUSTOMER, HAVE_REDIS, run_jobs
+from helpers import CUSTOMER, HAVE_REDIS, PRODUCTION_ENV, run_jobs
 
 from supportbot.tickets.agents import AgentRule, refusal
 
@@ -146,17 +146,7 @@ def test_sms_never_moves_another_contacts_ticket(desk, jira):
 def test_settings_require_agents_when_jira_is_set():
     from supportbot.config import ConfigError, load
 
-    env = {
-        "SECRET_KEY": "s",
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": "t",
-        "TWILIO_FROM_NUMBER": "+15005550006",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-        "DATABASE_URL": "postgresql://x/y",
-        "PUBLIC_BASE_URL": "https://bot.example.com",
-        "JIRA_URL": "https://x.atlassian.net",
-        "JIRA_WEBHOOK_SECRET": "w",
-    }
+    env = {**PRODUCTION_ENV, "JIRA_URL": "https://x.atlassian.net", "JIRA_WEBHOOK_SECRET": "w"}
     with pytest.raises(ConfigError, match="JIRA_AGENT_GROUPS or JIRA_AGENT_ACCOUNTS is required"):
         load(env)
     assert load({**env, "JIRA_AGENT_GROUPS": "support, tier-2"}).jira_agent_groups == {"support", "tier-2"}

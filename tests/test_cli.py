@@ -18,12 +18,16 @@ def test_keywords_check_exits_1_with_each_reason(runner, tmp_path):
     bad.write_text(
         (ROOT / "keywords.yaml").read_text().replace('"YES"', "YES").replace("action: reply", "action: nope")
     )
+    lines = bad.read_text().splitlines()
+    yes_line = next(i for i, line in enumerate(lines, 1) if "YES" in line)
+    nope_line = next(i for i, line in enumerate(lines, 1) if "action: nope" in line)
     result = runner.invoke(args=["keywords", "check", str(bad)])
     assert result.exit_code == 1
     # each reason once, with its file and line, and nothing else
     assert result.output.strip().splitlines() == [
-        f"{bad}:15: each of the aliases of START must be a string, got 'YES' (quote it)",
-        f"{bad}:26: unknown action 'nope'; known: reply, opt_out, opt_in, help, ticket, ticket_status, ack",
+        f"{bad}:{yes_line}: each of the aliases of START must be a string, got 'YES' (quote it)",
+        f"{bad}:{nope_line}: unknown action 'nope'; known: "
+        "reply, opt_out, opt_in, help, ticket, ticket_status, ack",
     ]
 
 

@@ -17,7 +17,11 @@ def test_readyz_is_200_when_all_is_well(make_app, redis_conn):
     resp = client.get("/readyz")
     assert resp.status_code == 200, resp.data
     assert resp.mimetype == "text/plain"
-    assert resp.data == b"ready\n"  # no problem and no configuration error listed
+    # no problem and no configuration error listed; the keyword line says where the config comes from
+    assert resp.data.decode().splitlines() == [
+        "ready",
+        "keywords: version 1, published in the database (the source of truth)",
+    ]
 
 
 def test_readyz_names_a_refused_keyword_file_and_logs_why(make_app, tmp_path, caplog):

@@ -10,7 +10,7 @@ import logging
 import pytest
 import requests
 import sqlalchemy as sa
-from helpers import PUBLIC, jira_settings, sign, sign_jira
+from helpers import PRODUCTION_ENV, PUBLIC, jira_settings, sign, sign_jira
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -19,15 +19,7 @@ from supportbot import config, logs
 from supportbot.extensions import db
 from supportbot.models import StatusCallback
 
-PROD = {
-    "SECRET_KEY": "s",
-    "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-    "TWILIO_AUTH_TOKEN": "t",
-    "TWILIO_FROM_NUMBER": "+15005550006",
-    "REDIS_URL": "redis://127.0.0.1:6379/0",
-    "DATABASE_URL": "postgresql://x/y",
-    "PUBLIC_BASE_URL": "https://bot.example.com",
-}
+PROD = PRODUCTION_ENV
 JSON = {"Content-Type": "application/json"}
 
 
@@ -36,8 +28,8 @@ def formatted_logs():
     """What the deployed log handler prints: our formatter, on the root logger."""
     out = io.StringIO()
     handler = logging.StreamHandler(out)
-    handler.setFormatter(logs.RedactingFormatter(logs.FORMAT))
-    handler.addFilter(logs.JobIdFilter())
+    handler.setFormatter(logs.RedactingFormatter(logs.TEXT_FORMAT))
+    handler.addFilter(logs.ContextFilter())
     root = logging.getLogger()
     root.addHandler(handler)
     yield out

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from supportbot.keywords import engine
+from supportbot.keywords import engine, versions
 from supportbot.keywords.schema import KeywordConfigError, parse
-from supportbot.keywords.store import KeywordStore
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD = (ROOT / "keywords.yaml").read_text()
@@ -179,31 +178,20 @@ def test_routing_is_a_lookup_not_a_scan():
     assert engine.route(big, "k1500").route.reply == "r1500"
 
 
-def test_a_changed_file_is_picked_up_and_a_bad_one_refused(tmp_path, caplog):
-    path = tmp_path / "keywords.yaml"
-    path.write_text(GOOD)
-    store = KeywordStore(str(path), poll_seconds=0)
-    assert store.get().program == "Acme Support" and store.error is None
-    path.write_text(GOOD.replace("program: Acme Support", "program: Beta Help"))
-    assert store.get().program == "Beta Help"
-    path.write_text(GOOD.replace("action: reply", "action: dance", 1))
-    assert store.get().program == "Beta Help"  # the last good config stays in force
-    assert "unknown action 'dance'" in store.error
-    assert "keywords refused, keeping the last good file" in caplog.text
-    path.write_text(GOOD)
-    assert store.get().program == "Acme Support" and store.error is None
+def test_a_bad_seed_file_leaves_the_built_in_default_in_force(make_app, tmp_path):
+    """On an empty database a refused KEYWORDS_FILE is not imported; the built-in default answers."""
+    (tmp_path / "keywords.yaml").write_text("program: [")
+    app = make_app()
+    with app.app_context():
+        store = app.extensions["keywords"]
+        assert store.get().exact["STOP"].action == "opt_out"
+        assert store.version_id is None and "KEYWORDS_FILE was refused" in store.error
 
 
-def test_a_bad_file_at_start_leaves_the_built_in_default_in_force(tmp_path):
-    path = tmp_path / "keywords.yaml"
-    path.write_text("program: [")
-    store = KeywordStore(str(path), poll_seconds=0)
-    assert store.error and store.get().exact["STOP"].action == "opt_out"
-
-
-def test_the_file_is_looked_at_once_per_poll_interval(tmp_path):
-    path = tmp_path / "keywords.yaml"
-    path.write_text(GOOD)
-    store = KeywordStore(str(path), poll_seconds=3600)
-    path.write_text(GOOD.replace("program: Acme Support", "program: Beta Help"))
-    assert store.get().program == "Acme Support"
+def test_the_database_is_asked_once_per_poll_interval(make_app):
+    app = make_app(KEYWORDS_POLL_SECONDS=3600)
+    with app.app_context():
+        store = app.extensions["keywords"]
+        assert store.get().program == "Acme Support" and store.version_id == 1
+        versions.publish(GOOD.replace("Acme Support", "Beta Help"), "t", "c", base_id=1)
+        assert store.get().program == "Acme Support"  # not asked again yet

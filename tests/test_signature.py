@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import AUTH_TOKEN, PUBLIC, inbound_form, sign
+from helpers import AUTH_TOKEN, PRODUCTION_ENV, PUBLIC, inbound_form, sign
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
@@ -124,14 +124,7 @@ def test_a_request_signed_for_another_host_is_refused_in_production(make_app):
     """Without PUBLIC_BASE_URL production would trust the Host header; it refuses to start instead."""
     from supportbot.config import ConfigError, load
 
-    env = {
-        "SECRET_KEY": "s",
-        "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-        "TWILIO_AUTH_TOKEN": "t",
-        "TWILIO_FROM_NUMBER": "+15005550006",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
-        "DATABASE_URL": "postgresql://x/y",
-    }
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "PUBLIC_BASE_URL"}
     with pytest.raises(ConfigError, match="PUBLIC_BASE_URL or TRUSTED_PROXIES is required"):
         load(env)
     assert load({**env, "TRUSTED_PROXIES": "1"}).trusted_proxies == 1

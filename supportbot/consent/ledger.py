@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask
 
+from supportbot import metrics
 from supportbot.consent.chain import FIELDS, GENESIS, first_broken, row_hash
 from supportbot.db_dialect import advisory_xact_lock
 from supportbot.extensions import db
@@ -64,6 +65,7 @@ def append(
     contact.opted_out = event == "opt_out"
     contact.consent_changed_at = now
     db.session.info[_PENDING] = (row.seq, row.hash)
+    metrics.consent_event(event, source)
     return row
 
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from flask import current_app
 from werkzeug.datastructures import MultiDict
 
+from supportbot import metrics
 from supportbot.extensions import db
 from supportbot.inbound import service
 from supportbot.jobs import outbox
@@ -49,6 +50,7 @@ def route_inbound(message_id: int) -> None:
         row.raw_body or b"",
         bool(form.get("OptOutType")),
     )
+    metrics.inbound(match.route.keyword, match.route.action)
     if outcome.reply:
         # keyed by the text's sid: a second run finds these rows instead of writing more;
         # send_sms checks consent and the sender's rate at send time

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from werkzeug.datastructures import MultiDict
 
 from supportbot import config as app_config
+from supportbot import metrics
 from supportbot.contacts import lock_contact
 from supportbot.db_dialect import insert_for, is_postgres
 from supportbot.extensions import db
@@ -122,8 +123,10 @@ def handle(
         outcome, _ = route(config, match, message_id, sid, sender, body, raw, bool(form.get("OptOutType")))
     if not commit:
         db.session.rollback()
-        return InboundResult(outcome.reply, message_id, duplicate=False)
+        # the outbox kinds say what would have happened; their ids were rolled back
+        return InboundResult(outcome.reply, message_id, duplicate=False, outbox=outcome.outbox)
     db.session.commit()
+    metrics.inbound(match.route.keyword, match.route.action)
     log.info(
         "inbound sid=%s from=%s route=%s segments=%d media=%d outbox=%d",
         sid,
@@ -149,6 +152,7 @@ def _duplicate(sid: str) -> InboundResult:
         sa.select(Message.id, Message.reply, Message.status).where(Message.sid == sid)
     ).one()
     log.info("inbound duplicate sid=%s", sid)
+    metrics.inbound("duplicate", "duplicate")
     # a deferred text was answered with empty TwiML and its reply goes by SMS: never twice
     return InboundResult(None if stored.status == DEFERRED else stored.reply, stored.id, duplicate=True)
 
@@ -170,6 +174,7 @@ def _defer(values: dict[str, object]) -> InboundResult:
         return _duplicate(str(values["sid"]))
     db.session.commit()
     outbox_id, message_id = found
+    metrics.inbound("deferred", "deferred")
     log.info("inbound sid=%s from=%s deferred", values["sid"], mask(str(values["from_number"])))
     # a notified row needs no enqueue: a worker's listener has it at commit
     return InboundResult(

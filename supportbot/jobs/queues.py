@@ -13,7 +13,7 @@ from redis import Redis
 from rq import Callback, Queue, Retry
 from rq.exceptions import DuplicateJobError
 
-from supportbot import config
+from supportbot import config, request_id
 from supportbot.jobs.registry import QUEUES, queue_of
 
 FAILURE_TTL = int(timedelta(days=30).total_seconds())
@@ -59,6 +59,12 @@ def job_id(outbox_id: int) -> str:
     return f"outbox-{outbox_id}"
 
 
+def _meta() -> dict[str, str]:
+    # the request (or the job) that caused this work, for the job's log lines
+    rid = request_id.current()
+    return {"request_id": rid} if rid else {}
+
+
 def enqueue_outbox(outbox_id: int, kind: str) -> bool:
     """Enqueue the job for one outbox row; False when that job id is already known to RQ."""
     settings = config.current()
@@ -76,6 +82,7 @@ def enqueue_outbox(outbox_id: int, kind: str) -> bool:
             job_timeout=settings.job_timeout_seconds,
             on_failure=Callback(ON_FAILURE),
             description=f"{kind} outbox={outbox_id}",
+            meta=_meta(),
         )
     except DuplicateJobError:
         return False

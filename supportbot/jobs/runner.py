@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from typing import Any, TypeVar
 
 from rq import get_current_job
 
+from supportbot import metrics
 from supportbot.extensions import db
 from supportbot.jobs import outbox
 from supportbot.jobs.errors import JobFailed, PermanentError, RetryLater, describe
@@ -56,6 +58,7 @@ def execute(outbox_id: int) -> outbox.Work:
     if row is None:
         raise JobFailed(f"no outbox row {outbox_id}")
     if row.state != "pending":
+        metrics.job_ran(row.kind, "skipped", 0.0)
         db.session.rollback()
         return []
     # counted before the work, so that a run killed halfway still counts
@@ -63,6 +66,7 @@ def execute(outbox_id: int) -> outbox.Work:
     kind, payload, attempt = row.kind, dict(row.payload), row.attempts
     db.session.commit()
     token = _attempt.set(attempt)
+    started = time.perf_counter()
     try:
         with outbox.collecting() as follow_ups:
             # a handler leaves its writes uncommitted: they commit below with "done"
@@ -78,6 +82,7 @@ def execute(outbox_id: int) -> outbox.Work:
         reason = describe(exc)
         if not isinstance(exc, RetryLater | PermanentError):
             log.warning("outbox=%s %s raised unexpectedly", outbox_id, kind, exc_info=True)
+        metrics.job_ran(kind, "failed" if final else "retry", time.perf_counter() - started)
         raise JobFailed(reason, record_failure(outbox_id, reason, final)) from None
     finally:
         _attempt.reset(token)
@@ -87,6 +92,7 @@ def execute(outbox_id: int) -> outbox.Work:
     done.done_at = datetime.now(UTC)
     done.last_error = None
     db.session.commit()  # the handler's writes and "done", in one transaction
+    metrics.job_ran(kind, "done", time.perf_counter() - started)
     return follow_ups
 
 

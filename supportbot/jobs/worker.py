@@ -12,7 +12,7 @@ from rq import SimpleWorker
 from rq.job import Job
 
 from supportbot import config
-from supportbot.jobs import queues, relay, wakeup
+from supportbot.jobs import exporter, queues, relay, wakeup
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,13 @@ def worker_command(burst: bool) -> None:
     """Run an RQ worker (with the scheduler) for every supportbot queue."""
     if not config.current().redis_url:
         raise click.ClickException("REDIS_URL is not set: without Redis, jobs run in the web process")
+    settings = config.current()
+    if settings.metrics_port:
+        exporter.serve(
+            settings.metrics_host,
+            settings.metrics_port,
+            settings.metrics_token,
+        )
     w = build_worker()
     # deferred texts announce themselves on Postgres; this process enqueues them at once
     listening = wakeup.start(current_app._get_current_object())  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from supportbot.keywords import limits
 from supportbot.keywords.normalise import normalise
 from supportbot.phone import normalise as normalise_phone
 
@@ -236,6 +237,9 @@ def _index(ck: _Checker, routes: list[Route]) -> tuple[dict[str, Route], dict[st
 def parse(text: str, source: str = "keywords.yaml") -> KeywordConfig:
     """Validate the text of a keyword file; raise KeywordConfigError naming every problem."""
     ck = _Checker(source)
+    too_big = limits.size_problem(text, source)
+    if too_big:
+        raise KeywordConfigError([too_big])
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -245,6 +249,9 @@ def parse(text: str, source: str = "keywords.yaml") -> KeywordConfig:
         raise KeywordConfigError([f"{source}:{line}: not valid YAML: {reason}"]) from None
     if root is None:
         raise KeywordConfigError([f"{source}:1: the file is empty"])
+    bomb = limits.expansion_problem(root, source)
+    if bomb:
+        raise KeywordConfigError([bomb])
     top = ck.mapping(root, TOP_FIELDS, "the file")
     program = ck.text(top.get("program"), "program", required=True) or ""
     help_contact = ck.text(top.get("help_contact"), "help_contact") or ""
@@ -255,7 +262,11 @@ def parse(text: str, source: str = "keywords.yaml") -> KeywordConfig:
     if kw_node is not None and not isinstance(kw_node, yaml.SequenceNode):
         ck.fail(kw_node, "keywords must be a list")
     elif kw_node is not None:
-        routes = [r for r in (_route(ck, n) for n in kw_node.value) if r is not None]
+        too_many = limits.count_problem(len(kw_node.value), source)
+        if too_many:
+            ck.problems.append(too_many)
+        else:
+            routes = [r for r in (_route(ck, n) for n in kw_node.value) if r is not None]
     default = Route(keyword="*", action="ticket", line=1)
     if "default" in top:
         d = ck.mapping(top["default"], DEFAULT_FIELDS, "default")

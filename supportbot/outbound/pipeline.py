@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, datetime
 
 import requests
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app, has_request_context, request
 from twilio.base.exceptions import TwilioRestException
 
-from supportbot import config, twilio_client
+from supportbot import config, metrics, twilio_client
 from supportbot.consent import ledger
 from supportbot.contacts import lock_contact
 from supportbot.db_dialect import advisory_xact_lock
@@ -26,6 +27,8 @@ from supportbot.outbound.segments import count_segments
 from supportbot.phone import is_e164, mask
 
 log = logging.getLogger(__name__)
+# statuses a callback settles a message in, counted once each (a later "read" is not)
+COUNTED_FINAL = frozenset({"delivered", "undelivered", "failed", "canceled"})
 
 
 def queue_sms(
@@ -118,6 +121,7 @@ def send_one(message_id: int) -> None:
         try:
             limiter.acquire(msg.from_number or sender(), msg.num_segments)
         except RateLimited as exc:
+            metrics.rate_limit_deferred()
             raise RetryLater(str(exc), max(1, round(exc.seconds))) from exc
     msg.status = "sending_api"
     db.session.commit()  # from here on a retry knows the request may have gone out
@@ -134,12 +138,17 @@ def _call_twilio(msg: Message) -> None:
     url = callback_url()
     if url:
         params["status_callback"] = url
+    started = time.perf_counter()
     try:
         sent = twilio_client.client().messages.create(**params)
     except TwilioRestException as exc:
+        outcome = f"http_{exc.status // 100}xx" if exc.status else "error"
+        metrics.twilio_send(outcome, time.perf_counter() - started)
         _twilio_error(msg, exc)
         return
     except requests.RequestException as exc:
+        outcome = "timeout" if isinstance(exc, requests.Timeout) else "unreachable"
+        metrics.twilio_send(outcome, time.perf_counter() - started)
         if errors.reached_nobody(exc):
             msg.status = "pending"
             db.session.commit()
@@ -147,6 +156,7 @@ def _call_twilio(msg: Message) -> None:
         why = "Twilio did not answer in time" if isinstance(exc, requests.Timeout) else "the connection broke"
         _maybe_sent(msg, f"{why} ({exc.__class__.__name__})")
         return
+    metrics.twilio_send("accepted", time.perf_counter() - started)
     msg.sid = sent.sid
     msg.status = delivery.advance("sending_api", sent.status or "queued")
     lock_sid(msg.sid)
@@ -190,6 +200,7 @@ def _settle(msg: Message, status: str, code: int | None, note: str) -> None:
     if code:
         msg.error_code = code
     msg.error_detail = note
+    metrics.outbound_final(status, metrics.error_code_label(code, errors.KNOWN_CODES))
     _note(msg, f"supportbot: {note}.", "send")
     log.info("sms id=%s settled %s%s", msg.id, status, f" ({code})" if code else "")
 
@@ -220,6 +231,9 @@ def record_status(msg: Message, reported: str, error_code: int | None) -> None:
         return
     msg.status = after
     msg.updated_at = datetime.now(UTC)
+    if after in COUNTED_FINAL:
+        code = error_code if after in delivery.FAILED else None
+        metrics.outbound_final(after, metrics.error_code_label(code, errors.KNOWN_CODES))
     if after in delivery.FAILED:
         info = errors.lookup(error_code)
         msg.error_code = error_code

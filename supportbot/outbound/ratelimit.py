@@ -13,6 +13,8 @@ import time
 
 from redis import Redis
 
+from supportbot import metrics
+
 # pace a little under the limit, so that network jitter between us and Twilio
 # never puts one message too many into one of Twilio's seconds
 HEADROOM = 0.97
@@ -61,4 +63,5 @@ class SenderRate:
         """Reserve and sleep until the slot comes."""
         wait = self.reserve(sender, cost)
         if wait > 0:
+            metrics.rate_limit_wait(wait)
             time.sleep(wait)

@@ -52,12 +52,14 @@ def agent_reply(
     directed: bool,
     ticket_id: int | None,
     author: dict[str, str] | None = None,
+    console_user: str | None = None,
 ) -> None:
-    """An agent's comment becomes SMS parts to the ticket's contact, sent in order, once."""
+    """An agent's comment (or a console reply) becomes SMS parts to the ticket's contact, in order, once."""
     desk = backend()
     if set(authors) & desk.own_ids():
         return  # the bot's own comment: never echoed back to the customer
-    why = agents.refusal(author or {}, agent_rule(), desk.groups_of)
+    # a console reply comes from a signed-in admin; a help-desk comment must be an agent's
+    why = None if console_user else agents.refusal(author or {}, agent_rule(), desk.groups_of)
     if why is not None:
         log.warning("jira comment %s on %s refused: %s", comment_id, key, why)
         _note(

@@ -40,6 +40,9 @@ _TABLE = {
     30034: ("Message from an unregistered 10DLC number", FINAL),
 }
 
+# codes we name in metrics labels; any other is counted as "other"
+KNOWN_CODES = frozenset(_TABLE)
+
 
 def lookup(code: int | None, http_status: int | None = None) -> ErrorInfo:
     if code in _TABLE:

@@ -9,6 +9,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import run_simple
 
 from supportbot import config
+from supportbot.sandbox import phone
 from supportbot.sandbox.twilio import create_twilio_sandbox
 
 MOUNT = "/sandbox/twilio"
@@ -28,6 +29,13 @@ def sandbox_command(host: str, port: int) -> None:
 def init_app(app: Flask) -> None:
     app.cli.add_command(sandbox_command)
     settings = app.extensions["settings"]
+    if settings.development:
+        app.register_blueprint(phone.bp)
     if settings.development and not settings.testing:
-        twilio = create_twilio_sandbox(settings.twilio_account_sid or "", settings.twilio_auth_token or "")
+        twilio = create_twilio_sandbox(
+            settings.twilio_account_sid or "",
+            settings.twilio_auth_token or "",
+            app_url=settings.public_base_url or config.DEV_BASE_URL,
+        )
+        app.extensions["twilio_sandbox_app"] = twilio  # the dev phone shows what it accepted
         app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {MOUNT: twilio})  # type: ignore[method-assign]

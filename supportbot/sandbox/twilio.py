@@ -32,6 +32,7 @@ from flask import Flask, Response, jsonify, request
 from twilio.request_validator import RequestValidator
 
 from supportbot.outbound.segments import count_segments
+from supportbot.sandbox import twilio_setup
 from supportbot.sandbox.controls import apply_controls, unknown_controls
 
 log = logging.getLogger(__name__)
@@ -187,11 +188,14 @@ def _refusal(form: Any) -> Response | None:
 
 
 def create_twilio_sandbox(  # noqa: C901 - small routes, one closure
-    account_sid: str, auth_token: str, max_per_second: float | None = None
+    account_sid: str, auth_token: str, max_per_second: float | None = None, app_url: str = ""
 ) -> Flask:
+    """The stand-in; app_url is where its numbers and service send webhooks (doctor checks it)."""
     app = Flask("twilio_sandbox")
     sandbox = Sandbox(account_sid, auth_token, max_per_second)
     app.extensions["twilio_sandbox"] = sandbox
+    hooks = (f"{app_url}/twilio/inbound", f"{app_url}/twilio/status") if app_url else ("", "")
+    twilio_setup.install(app, sandbox, _auth_ok, twilio_error, *hooks)
 
     def message_json(msg: dict[str, Any]) -> dict[str, Any]:
         uri = f"/2010-04-01/Accounts/{msg['account_sid']}/Messages/{msg['sid']}.json"

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import requests
 from jira import JIRA, JIRAError
 
+from supportbot import metrics
 from supportbot.config import Settings
 from supportbot.jobs.errors import PermanentError, RetryLater
 from supportbot.tickets.desk import Created, NewIssue
@@ -95,19 +96,24 @@ class JiraBackend:
             settings.jira_agent_cache_seconds,
         )
 
-    def _call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        try:
-            return fn(*args, **kwargs)
-        except JIRAError as exc:
-            raise classify(exc) from exc
-        except requests.ReadTimeout as exc:
-            # the request went out: it may have been done. Callers that must not
-            # repeat it look for its effect before trying again.
-            raise RetryLater(
-                f"Jira timed out after the request was sent ({exc.__class__.__name__})", None
-            ) from exc
-        except requests.RequestException as exc:
-            raise RetryLater(f"Jira unreachable ({exc.__class__.__name__})", None) from exc
+    def _call(self, fn: Callable[..., T], *args: Any, operation: str | None = None, **kwargs: Any) -> T:
+        with metrics.jira_call(operation or getattr(fn, "__name__", "call").lstrip("_")) as result:
+            try:
+                return fn(*args, **kwargs)
+            except JIRAError as exc:
+                status = exc.status_code or 0
+                result["outcome"] = "throttled" if status == 429 else f"http_{status // 100}xx"
+                raise classify(exc) from exc
+            except requests.ReadTimeout as exc:
+                result["outcome"] = "timeout"
+                # the request went out: it may have been done. Callers that must not
+                # repeat it look for its effect before trying again.
+                raise RetryLater(
+                    f"Jira timed out after the request was sent ({exc.__class__.__name__})", None
+                ) from exc
+            except requests.RequestException as exc:
+                result["outcome"] = "unreachable"
+                raise RetryLater(f"Jira unreachable ({exc.__class__.__name__})", None) from exc
 
     def _rest(
         self, method: str, path: str, body: object = None, params: Mapping[str, str] | None = None
@@ -118,7 +124,10 @@ class JiraBackend:
         so authentication and error handling stay the library's."""
         url = f"{self.client.server_url}/rest/api/2/{path}"
         data = None if body is None else json.dumps(body)
-        resp = self._call(self.client._session.request, method, url, data=data, params=params)
+        operation = f"rest_{method.lower()}"
+        resp = self._call(
+            self.client._session.request, method, url, data=data, params=params, operation=operation
+        )
         return resp.json() if resp.content else None
 
     def find(self, label: str) -> Created | None:

@@ -1,0 +1,1 @@
+"""Operating supportbot: /metrics, the worker's exporter, scrape-time state, request ids, doctor."""
