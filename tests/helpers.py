@@ -171,6 +171,8 @@ def jira_settings(jira, redis: str | None = REDIS_URL, **over: object) -> dict[s
         # these tests run queued jobs here (run_jobs: RQ in this process), so the webhook
         # enqueues; test_deferred.py runs the Postgres wake-up with a worker process
         "INBOUND_WAKE": "redis",
+        # and race texts on purpose to test routing; test_deferred.py tests the deferral
+        "INBOUND_INLINE_LIMIT": 100,
     }
     cfg.update(over)
     return cfg

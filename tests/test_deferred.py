@@ -19,6 +19,7 @@ from helpers import (
     run_jobs,
     sign,
 )
+from rq.job import Job
 
 from standins import Worker, wait_until
 from supportbot.extensions import db
@@ -166,18 +167,22 @@ def _listening(app) -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
 @pytest.mark.parametrize("wake", ["notify", "redis"])
-def test_a_deferred_text_is_routed_once_by_a_worker_and_its_reply_arrives_by_sms(desk, tmp_path, wake):
+def test_a_deferred_text_is_routed_once_by_a_worker_and_its_reply_arrives_by_sms(
+    desk, tmp_path, wake, redis_conn
+):
     # the relay waits a minute: the reply within 15 s came by the wake-up alone
     d = desk(INBOUND_INLINE_LIMIT=0, INBOUND_WAKE=wake, OUTBOX_RELAY_AFTER_SECONDS=60)
     worker = Worker(d.app.raw_config, tmp_path / "worker.log")
     try:
         if wake == "notify":
             wait_until(lambda: _listening(d.app), 20, "the worker listening")
-        resp = post_signed(d.client, _form(1), base=d.base)
+        resp = post_signed(d.client, _form(1), base=d.base, headers={"X-Request-Id": f"req-{wake}"})
         assert reply_of(resp) is None
         wait_until(lambda: len(d.sandbox.messages()) == 1, 15, "the reply at Twilio")
     finally:
         worker.stop()
+    # the request's id reached the job, whichever way the worker was woken
+    assert Job.fetch("outbox-1", connection=redis_conn).meta["request_id"] == f"req-{wake}"
     (sms,) = d.sandbox.messages()
     assert sms["to"] == CUSTOMER and "SB-1" in sms["body"]
     msg = _inbound(d.app)

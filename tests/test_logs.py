@@ -71,7 +71,8 @@ def test_stray_numbers_are_masked_on_every_line(captured):
 
 @pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
 def test_the_jobs_a_request_enqueues_carry_its_id(make_app, redis_conn):
-    app = make_app(REDIS_URL=REDIS_URL)
+    # INBOUND_WAKE=notify carries it through a worker: test_deferred.py
+    app = make_app(REDIS_URL=REDIS_URL, INBOUND_WAKE="redis")
     post_signed(app.test_client(), inbound_form(body="parcel late"), headers={"X-Request-Id": "req-456"})
     job = Job.fetch("outbox-1", connection=redis_conn)
     assert job.meta["request_id"] == "req-456"

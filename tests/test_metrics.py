@@ -118,7 +118,8 @@ def test_scrape_time_gauges_show_the_outbox_backlog_and_the_keyword_version(make
 
 @pytest.mark.skipif(not HAVE_REDIS, reason="needs Redis")
 def test_queue_depths_and_outbox_age_come_from_redis_and_postgres(make_app, redis_conn):
-    app = make_app(REDIS_URL=REDIS_URL)
+    # the request enqueues its job itself (INBOUND_WAKE=notify would leave it to a worker)
+    app = make_app(REDIS_URL=REDIS_URL, INBOUND_WAKE="redis")
     client = app.test_client()
     post_signed(client, inbound_form(body="my parcel is late"))  # a ticket job, and no worker to run it
     found = scrape(client)

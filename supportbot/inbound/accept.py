@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from supportbot import request_id
 from supportbot.extensions import db
 from supportbot.jobs.outbox import CHANNEL
 from supportbot.models import Message
@@ -42,28 +43,16 @@ _TYPES = (
 STORE = {
     False: sa.text(_STORE.format(kind=KIND, notify="")).bindparams(*_TYPES),
     True: sa.text(
-        _STORE.format(kind=KIND, notify=f", pg_notify('{CHANNEL}', id || ':' || '{KIND}')")
+        _STORE.format(kind=KIND, notify=f", pg_notify('{CHANNEL}', id || ':' || '{KIND}' || ':' || :rid)")
     ).bindparams(*_TYPES),
 }
 
 
 def store(values: dict[str, object], notify: bool) -> tuple[int, int] | None:
     """(outbox id, message id) of the new rows, or None when the sid is stored already."""
-    params = {
-        k: values[k]
-        for k in (
-            "sid",
-            "from_number",
-            "to_number",
-            "body",
-            "media",
-            "num_segments",
-            "encoding",
-            "raw_form",
-            "raw_body",
-            "created_at",
-        )
-    }
+    params: dict[str, object] = {k: values[k] for k in COLUMNS}
+    if notify:
+        params["rid"] = request_id.current() or ""  # carried into the job's log lines
     found = db.session.connection().execute(STORE[notify], params).first()
     return (int(found[0]), int(found[1])) if found is not None else None
 

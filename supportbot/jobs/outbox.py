@@ -11,6 +11,7 @@ from contextvars import ContextVar
 
 import sqlalchemy as sa
 
+from supportbot import request_id
 from supportbot.extensions import db
 from supportbot.models import Outbox, utcnow
 
@@ -45,7 +46,11 @@ _INSERT = sa.insert(Outbox).values(
 _ADD = _INSERT.returning(Outbox.id)
 # the row also names itself on CHANNEL: Postgres delivers it at commit (jobs/wakeup.py)
 _ADD_NOTIFY = _INSERT.returning(
-    Outbox.id, sa.func.pg_notify(CHANNEL, sa.cast(Outbox.id, sa.Text).concat(":").concat(Outbox.kind))
+    Outbox.id,
+    sa.func.pg_notify(
+        CHANNEL,
+        sa.cast(Outbox.id, sa.Text).concat(":").concat(Outbox.kind).concat(":").concat(sa.bindparam("rid")),
+    ),
 )
 
 # set by a caller whose rows should wake a worker through Postgres instead of an enqueue
@@ -67,16 +72,11 @@ def add(kind: str, **payload: object) -> tuple[int, str]:
     conn = db.session.connection()
     notify = _notifying.get() and conn.dialect.name == "postgresql"
     params = {"kind": kind, "payload": payload, "created_at": utcnow()}
+    if notify:
+        # the request's id travels with the notification into the job's log lines
+        params["rid"] = request_id.current() or ""
     outbox_id = conn.execute(_ADD_NOTIFY if notify else _ADD, params).scalar_one()
     collected = _collector.get()
     if collected is not None and not notify:
         collected.append((outbox_id, kind))
     return outbox_id, kind
-
-
-def notify(outbox_id: sa.ColumnElement[int], kind: str) -> sa.ColumnElement[str]:
-    """pg_notify(CHANNEL, '<id>:<kind>'), to select in the statement that inserts the row.
-
-    Postgres delivers it at commit, and not at all on rollback.
-    """
-    return sa.func.pg_notify(CHANNEL, sa.cast(outbox_id, sa.Text).concat(f":{kind}"))

@@ -65,8 +65,12 @@ def _meta() -> dict[str, str]:
     return {"request_id": rid} if rid else {}
 
 
-def enqueue_outbox(outbox_id: int, kind: str) -> bool:
-    """Enqueue the job for one outbox row; False when that job id is already known to RQ."""
+def enqueue_outbox(outbox_id: int, kind: str, rid: str | None = None) -> bool:
+    """Enqueue the job for one outbox row; False when that job id is already known to RQ.
+
+    rid: the id of the request that wrote the row, when it is not the one in context
+    (a worker enqueuing a row a request announced by NOTIFY, jobs/wakeup.py).
+    """
     settings = config.current()
     intervals = settings.job_retry_intervals
     try:
@@ -82,7 +86,7 @@ def enqueue_outbox(outbox_id: int, kind: str) -> bool:
             job_timeout=settings.job_timeout_seconds,
             on_failure=Callback(ON_FAILURE),
             description=f"{kind} outbox={outbox_id}",
-            meta=_meta(),
+            meta={"request_id": rid} if rid else _meta(),
         )
     except DuplicateJobError:
         return False

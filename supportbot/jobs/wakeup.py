@@ -36,8 +36,8 @@ def listen(app: Flask, stop: threading.Event) -> None:
                 conn.execute(f"LISTEN {CHANNEL}")
                 while not stop.is_set():
                     for note in conn.notifies(timeout=1.0):
-                        outbox_id, _, kind = note.payload.partition(":")
-                        queues.enqueue_outbox(int(outbox_id), kind)
+                        outbox_id, kind, rid = (note.payload.split(":", 2) + [""])[:3]
+                        queues.enqueue_outbox(int(outbox_id), kind, rid or None)
         except Exception as exc:  # noqa: BLE001 - the relay covers anything missed meanwhile
             log.warning("outbox listener failed (%s); listening again in 1 s", exc.__class__.__name__)
             time.sleep(1.0)

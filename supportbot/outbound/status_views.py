@@ -41,7 +41,8 @@ def status_callback() -> Response:
         abort(400, description="MessageSid or MessageStatus is too long")
     code = _error_code(form.get("ErrorCode"))
     with outbox.collecting() as work:
-        lock_sid(sid)
+        # the stored form of the sid: Postgres text cannot hold a NUL (hypothesis found one)
+        lock_sid(storable(sid))
         db.session.add(
             StatusCallback(
                 message_sid=storable(sid),
