@@ -33,7 +33,8 @@ def status_callback() -> Response:
     """Store the callback; move the message's status forward; note failures on the ticket."""
     require_signed_twilio_form()
     form = request.form
-    sid = form.get("MessageSid", "").strip()
+    # the stored form throughout: Postgres text cannot hold a NUL (hypothesis sent one)
+    sid = storable(form.get("MessageSid", "").strip())
     status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
     if not sid or not status:
         abort(400, description="missing form field " + ("MessageSid" if not sid else "MessageStatus"))
@@ -41,8 +42,7 @@ def status_callback() -> Response:
         abort(400, description="MessageSid or MessageStatus is too long")
     code = _error_code(form.get("ErrorCode"))
     with outbox.collecting() as work:
-        # the stored form of the sid: Postgres text cannot hold a NUL (hypothesis found one)
-        lock_sid(storable(sid))
+        lock_sid(sid)
         db.session.add(
             StatusCallback(
                 message_sid=storable(sid),
