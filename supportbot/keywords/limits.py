@@ -6,12 +6,31 @@ memory or time in every process that loads it (the admin page, the CLI, each wor
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import yaml
 
 MAX_BYTES = 256 * 1024
 MAX_KEYWORDS = 5000
 # nodes after expanding anchors and aliases: far above any real file, far below a bomb
 MAX_EXPANDED_NODES = 100_000
+# Twilio refuses a <Message> (or a Body) over 1,600 characters (errors 21617, 14103):
+# a reply that long would leave every text it answers unanswered
+MAX_REPLY = 1600
+# room kept for a ticket field when a reply is measured: refs, Jira keys and status names are short
+TICKET_FIELD_ROOM = 40
+
+
+def reply_problem(template: str | None, program: str, help_contact: str, what: str) -> str | None:
+    """A validated template that, filled in, is longer than Twilio sends."""
+    if template is None:
+        return None
+    room = "x" * TICKET_FIELD_ROOM
+    ticket = SimpleNamespace(ref=room, key=room, status=room)
+    filled = len(template.format_map({"program": program, "help_contact": help_contact, "ticket": ticket}))
+    if filled > MAX_REPLY:
+        return f"{what} has {filled:,} characters filled in; Twilio sends at most {MAX_REPLY:,}"
+    return None
 
 
 def size_problem(text: str, source: str) -> str | None:

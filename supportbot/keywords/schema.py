@@ -234,6 +234,16 @@ def _index(ck: _Checker, routes: list[Route]) -> tuple[dict[str, Route], dict[st
     return exact, first_word
 
 
+def _check_lengths(ck: _Checker, routes: list[Route], program: str, help_contact: str) -> None:
+    """Every reply and usage, filled in, must fit in one Twilio message."""
+    for route in routes:
+        name = "the default" if route.keyword == "*" else route.keyword
+        for what, template in (("reply", route.reply), ("usage", route.usage)):
+            problem = limits.reply_problem(template, program, help_contact, f"the {what} of {name}")
+            if problem:
+                ck.problems.append(f"{ck.source}:{route.line}: {problem}")
+
+
 def parse(text: str, source: str = "keywords.yaml") -> KeywordConfig:
     """Validate the text of a keyword file; raise KeywordConfigError naming every problem."""
     ck = _Checker(source)
@@ -276,6 +286,8 @@ def parse(text: str, source: str = "keywords.yaml") -> KeywordConfig:
         reply = ck.template(d.get("reply"), action, "the default reply")
         default = Route(keyword="*", action=action, reply=reply, line=top["default"].start_mark.line + 1)
     exact, first_word = _index(ck, routes)
+    if not ck.problems:  # only templates that passed can be filled in
+        _check_lengths(ck, [*routes, default], program, help_contact)
     if ck.problems:
         raise KeywordConfigError(ck.problems)
     return KeywordConfig(
