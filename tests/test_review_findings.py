@@ -131,3 +131,13 @@ def test_the_sandbox_control_refuses_json_that_is_not_an_object():
     sandbox = create_twilio_sandbox("AC" + "0" * 32, "token")
     resp = sandbox.test_client().post("/_control", json=[1])
     assert resp.status_code == 400 and b"JSON object" in resp.data
+
+
+@pytest.mark.parametrize("draft", ["[" * 5000, "{a: " * 5000, "- " * 20000])
+def test_deeply_nested_yaml_is_refused_not_a_500(app, draft):
+    # PyYAML composes recursively: a viewer's Validate of 5,000 "[" raised RecursionError (500)
+    with pytest.raises(KeywordConfigError, match="nested too deeply"):
+        parse(draft)
+    client = signed_in(app, role="viewer")
+    resp = post_form(client, "/admin/keywords", {"config": draft, "op": "validate"})
+    assert resp.status_code == 422 and b"nested too deeply" in resp.data

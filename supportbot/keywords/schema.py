@@ -244,19 +244,27 @@ def _check_lengths(ck: _Checker, routes: list[Route], program: str, help_contact
                 ck.problems.append(f"{ck.source}:{route.line}: {problem}")
 
 
+def _compose(text: str, source: str) -> yaml.Node | None:
+    """The YAML node tree, or KeywordConfigError saying where the YAML is broken."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise KeywordConfigError([f"{source}:{line}: not valid YAML: {reason}"]) from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively: a few thousand "[" exhaust the stack
+        raise KeywordConfigError([f"{source}:1: the YAML is nested too deeply"]) from None
+
+
 def parse(text: str, source: str = "keywords.yaml") -> KeywordConfig:
     """Validate the text of a keyword file; raise KeywordConfigError naming every problem."""
     ck = _Checker(source)
     too_big = limits.size_problem(text, source)
     if too_big:
         raise KeywordConfigError([too_big])
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise KeywordConfigError([f"{source}:{line}: not valid YAML: {reason}"]) from None
+    root = _compose(text, source)
     if root is None:
         raise KeywordConfigError([f"{source}:1: the file is empty"])
     bomb = limits.expansion_problem(root, source)
