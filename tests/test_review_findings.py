@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
 import sqlalchemy as sa
 from admin_helpers import PASSWORD, csrf_token, make_user, post_form, sign_in, signed_in
-from helpers import ROOT, inbound_form, post_signed
+from helpers import ROOT, inbound_form, post_signed, sign_jira
 
 from supportbot.extensions import db
 from supportbot.keywords.schema import KeywordConfigError, parse
@@ -141,3 +142,32 @@ def test_deeply_nested_yaml_is_refused_not_a_500(app, draft):
     client = signed_in(app, role="viewer")
     resp = post_form(client, "/admin/keywords", {"config": draft, "op": "validate"})
     assert resp.status_code == 422 and b"nested too deeply" in resp.data
+
+
+def test_signed_webhooks_with_nul_in_an_id_answer_400_not_500(make_app):
+    # Twilio or Jira (or whoever holds their secrets) reached a query with NUL: a 500 that
+    # Jira retries for days; a clear 400 says what is wrong
+    app = make_app(
+        JIRA_URL="http://127.0.0.1:9", JIRA_WEBHOOK_SECRET="jira-webhook-secret", JIRA_AGENT_GROUPS="g"
+    )
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer as production does
+    client = app.test_client()
+    resp = post_signed(
+        client, {"MessageSid": "SM\x00abc", "MessageStatus": "delivered"}, path="/twilio/status"
+    )
+    assert resp.status_code == 400 and b"NUL" in resp.data
+    for payload in (
+        {"webhookEvent": "jira:issue_updated", "issue": {"key": "SUP-\x001"}},
+        {
+            "webhookEvent": "jira:issue_updated",
+            "issue": {"key": "SUP-1", "fields": {"status": {"name": "Do\x00ne"}}},
+        },
+        {"webhookEvent": "comment_created\x00", "issue": {"key": "SUP-1"}},
+    ):
+        raw = json.dumps(payload).encode()
+        resp = client.post(
+            "/jira/webhook",
+            data=raw,
+            headers={"Content-Type": "application/json", "X-Hub-Signature": sign_jira(raw)},
+        )
+        assert resp.status_code == 400 and b"holds a NUL character" in resp.data, payload
