@@ -171,3 +171,16 @@ def test_signed_webhooks_with_nul_in_an_id_answer_400_not_500(make_app):
             headers={"Content-Type": "application/json", "X-Hub-Signature": sign_jira(raw)},
         )
         assert resp.status_code == 400 and b"holds a NUL character" in resp.data, payload
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("program: Acme Support", 'program: "Acme\\x01 Support"'), ("Thanks! Ticket", "Thanks!\\x0b Ticket")],
+)
+def test_a_reply_with_a_character_xml_cannot_carry_is_refused(old, new):
+    # TwiML is XML 1.0: U+0001 or U+000B in a reply made every such answer unreadable
+    # to Twilio (12100), so the bot fell silent for every text that reply answers
+    draft = GOOD.replace(old, new)
+    assert draft != GOOD
+    with pytest.raises(KeywordConfigError, match="control character U\\+00"):
+        parse(draft)

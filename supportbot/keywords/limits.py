@@ -6,6 +6,7 @@ memory or time in every process that loads it (the admin page, the CLI, each wor
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import yaml
@@ -21,15 +22,23 @@ MAX_REPLY = 1600
 TICKET_FIELD_ROOM = 40
 
 
+# characters XML 1.0 cannot carry at all, not even as &#...; (tab, newline and CR it can):
+# one of them in a reply makes the whole TwiML answer unreadable to Twilio (12100)
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def reply_problem(template: str | None, program: str, help_contact: str, what: str) -> str | None:
-    """A validated template that, filled in, is longer than Twilio sends."""
+    """Why Twilio could not send a validated template once filled in: too long, or unreadable TwiML."""
     if template is None:
         return None
     room = "x" * TICKET_FIELD_ROOM
     ticket = SimpleNamespace(ref=room, key=room, status=room)
-    filled = len(template.format_map({"program": program, "help_contact": help_contact, "ticket": ticket}))
-    if filled > MAX_REPLY:
-        return f"{what} has {filled:,} characters filled in; Twilio sends at most {MAX_REPLY:,}"
+    filled = template.format_map({"program": program, "help_contact": help_contact, "ticket": ticket})
+    if len(filled) > MAX_REPLY:
+        return f"{what} has {len(filled):,} characters filled in; Twilio sends at most {MAX_REPLY:,}"
+    bad = _NOT_XML.search(filled)
+    if bad:
+        return f"{what} holds the control character U+{ord(bad.group()):04X}, which TwiML cannot carry"
     return None
 
 
