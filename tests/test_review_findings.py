@@ -12,7 +12,7 @@ from helpers import ROOT, inbound_form, post_signed, sign_jira
 
 from supportbot.extensions import db
 from supportbot.keywords.schema import KeywordConfigError, parse
-from supportbot.models import KeywordVersion, Note, Ticket
+from supportbot.models import KeywordVersion, Message, Note, Ticket
 from supportbot.sandbox.twilio import create_twilio_sandbox
 
 GOOD = (ROOT / "keywords.yaml").read_text()
@@ -184,3 +184,16 @@ def test_a_reply_with_a_character_xml_cannot_carry_is_refused(old, new):
     assert draft != GOOD
     with pytest.raises(KeywordConfigError, match="control character U\\+00"):
         parse(draft)
+
+
+@pytest.mark.parametrize("text", ["STATUS 2147483648", "STATUS SB-99999999999", "status #sb-999999999999"])
+def test_a_customer_naming_a_ticket_past_the_id_range_gets_the_usage_not_a_500(app, text):
+    # any customer could text this: the query failed on Postgres, /twilio/inbound answered
+    # 500, and the text itself was never stored
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer as production does
+    client = app.test_client()
+    resp = post_signed(client, inbound_form(sid="SM" + "7" * 32, body=text))
+    assert resp.status_code == 200
+    assert b"Text STATUS and your ticket number" in resp.data
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1
