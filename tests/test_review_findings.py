@@ -128,10 +128,23 @@ def test_retry_redirects_only_within_the_console(app):
     assert resp.headers["Location"] == f"/admin/tickets/{ticket_id}"
 
 
-def test_the_sandbox_control_refuses_json_that_is_not_an_object():
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("[1]", b"JSON object"),
+        ("null", b"JSON object"),
+        ('{"outcomes": {"+15005550040": 5}}', b"outcomes must map"),
+        ('{"outcomes": []}', b"outcomes must map"),
+    ],
+)
+def test_the_sandbox_control_refuses_malformed_json_with_400(body, reason):
+    # development mounts the sandbox: these answered 500
     sandbox = create_twilio_sandbox("AC" + "0" * 32, "token")
-    resp = sandbox.test_client().post("/_control", json=[1])
-    assert resp.status_code == 400 and b"JSON object" in resp.data
+    sandbox.config["PROPAGATE_EXCEPTIONS"] = False
+    resp = sandbox.test_client().post("/_control", data=body, content_type="application/json")
+    assert resp.status_code == 400 and reason in resp.data
+    good = sandbox.test_client().post("/_control", json={"outcomes": {"+15005550040": ["failed", 30008]}})
+    assert good.status_code == 200
 
 
 @pytest.mark.parametrize("draft", ["[" * 5000, "{a: " * 5000, "- " * 20000])
