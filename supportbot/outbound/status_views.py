@@ -39,6 +39,8 @@ def status_callback() -> Response:
         abort(400, description="missing form field " + ("MessageSid" if not sid else "MessageStatus"))
     if len(sid) > 64 or len(status) > 32:
         abort(400, description="MessageSid or MessageStatus is too long")
+    if "\x00" in sid + status:
+        abort(400, description="MessageSid or MessageStatus holds a NUL character")
     code = _error_code(form.get("ErrorCode"))
     with outbox.collecting() as work:
         lock_sid(sid)
