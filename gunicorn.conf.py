@@ -21,6 +21,11 @@ if _made_here:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="supportbot-metrics-")
 METRICS_DIR = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
+# the access log names the path without its query string: `?q=` and `?number=` of the
+# admin pages carry phone numbers, and a Jira `?token=` a secret
+accesslog = "-"
+access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss'
+
 
 def on_starting(server: Any) -> None:
     METRICS_DIR.mkdir(parents=True, exist_ok=True)

@@ -17,10 +17,18 @@ from supportbot.admin.blueprint import bp
 from supportbot.audit import record
 from supportbot.extensions import limiter
 
+MAX_EMAIL = 255  # the column's length
+
+
+def _email() -> str:
+    """The email as typed, cut to what an account can hold: the same for the limit and the check."""
+    return request.form.get("email", "")[:MAX_EMAIL]
+
 
 def _account_key() -> str:
-    # hashed: the limiter's storage never holds the email
-    email = accounts.normalise_email(request.form.get("email", ""))
+    # hashed: the limiter's storage never holds the email; counted on exactly the email
+    # that is checked, so padding past the cut cannot give each guess a fresh count
+    email = accounts.normalise_email(_email())
     return "signin-account:" + hashlib.sha256(email.encode()).hexdigest()[:32]
 
 
@@ -59,7 +67,7 @@ def login() -> Response | tuple[str, int] | str:
         if current_user.is_authenticated:
             return redirect(_safe_next(request.args.get("next")))
         return render_template("admin/login.html", next=request.args.get("next", ""))
-    email = request.form.get("email", "")[:255]
+    email = _email()
     user = accounts.authenticate(email, request.form.get("password", ""))
     if user is None:
         record(

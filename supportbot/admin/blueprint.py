@@ -29,6 +29,27 @@ PUBLIC_ENDPOINTS = {"admin.login", "admin.static"}
 LARGE_FORMS = {"admin.keywords_check", "admin.keywords_publish"}
 LARGE_FORM_BYTES = 1024 * 1024
 VIEWER_POSTS = {"admin.login", "admin.logout", "admin.keywords_check", "admin.consent_verify"}
+# ids are Postgres integers: a larger number names no record, and would make the query fail
+MAX_ID = 2**31 - 1
+
+
+def malformed() -> str | None:
+    """Why the request's values cannot reach the database, or None.
+
+    Postgres text cannot hold NUL and its integer ids stop at MAX_ID; either would
+    fail inside a query (a 500) instead of answering what is wrong.
+    """
+    given = [request.args, request.form] if request.method == "POST" else [request.args]
+    if any("\x00" in v for d in given for vs in d.listvalues() for v in vs):
+        return "NUL characters are not allowed"
+    ids = [v for v in (request.view_args or {}).values() if isinstance(v, int)]
+    for name in ("before", "base"):  # the keyset and the draft's base version
+        raw = request.values.get(name, "")
+        if raw.lstrip("-").isdecimal():
+            ids.append(int(raw))
+    if any(abs(i) > MAX_ID for i in ids):
+        return "no record has that id"
+    return None
 
 
 def session_expired() -> bool:
@@ -46,6 +67,9 @@ def guard() -> Response | None:
         # a configuration may be 256 KiB, more once form-encoded; the app's limit is for webhooks
         request.max_content_length = LARGE_FORM_BYTES
         request.max_form_memory_size = LARGE_FORM_BYTES
+    reason = malformed()
+    if reason is not None:
+        abort(400, description=reason)
     if request.endpoint in PUBLIC_ENDPOINTS:
         if request.method == "POST":
             csrf.protect()

@@ -57,7 +57,7 @@ def seed_first() -> None:
 
 def _form_base() -> int | None:
     raw = request.form.get("base", "")
-    return int(raw) if raw.isdigit() else None
+    return int(raw) if raw.isdecimal() else None  # isdigit() takes "²", which int() refuses
 
 
 @bp.get("/keywords")

@@ -86,7 +86,10 @@ def ticket_retry(ticket_id: int) -> Response:
     done = retry.retry([t])
     record(current_user.email, "retry", t.ref, "retrying" if done else "nothing to retry")
     flash(f"Retrying {t.ref}." if done else f"{t.ref} has no failed creation to retry.", "info")
-    return redirect(request.form.get("back") or url_for("admin.tickets", state="failed"))
+    back = request.form.get("back", "")
+    if not back.startswith("/admin/") or "\\" in back:
+        back = url_for("admin.tickets", state="failed")  # a path of the console only: never another site
+    return redirect(back)
 
 
 @bp.post("/tickets/<int:ticket_id>/reply")

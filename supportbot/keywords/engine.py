@@ -13,6 +13,7 @@ from supportbot.keywords.schema import KeywordConfig, Route
 OPT_OUT_TYPES = {"STOP": "opt_out", "START": "opt_in", "HELP": "help"}
 
 _REF = re.compile(r"^(?:SB-?)?(\d{1,12})$")
+MAX_TICKET_ID = 2**31 - 1  # tickets.id is a Postgres integer
 _KEY = re.compile(r"^[A-Z][A-Z0-9_]{0,30}-\d{1,12}$")
 
 
@@ -65,7 +66,9 @@ def parse_ticket_arg(args: tuple[str, ...]) -> TicketArg | None:
     token = strip_trailing_punctuation(args[0].upper()).lstrip("#")
     m = _REF.match(token)
     if m:
-        return TicketArg(ref_id=int(m.group(1)))
+        ref_id = int(m.group(1))
+        # no ticket has an id past the column's range; asking Postgres would fail the webhook
+        return TicketArg(ref_id=ref_id) if ref_id <= MAX_TICKET_ID else None
     if _KEY.match(token):
         return TicketArg(jira_key=token)
     return None

@@ -234,19 +234,37 @@ def _index(ck: _Checker, routes: list[Route]) -> tuple[dict[str, Route], dict[st
     return exact, first_word
 
 
+def _check_lengths(ck: _Checker, routes: list[Route], program: str, help_contact: str) -> None:
+    """Every reply and usage, filled in, must fit in one Twilio message."""
+    for route in routes:
+        name = "the default" if route.keyword == "*" else route.keyword
+        for what, template in (("reply", route.reply), ("usage", route.usage)):
+            problem = limits.reply_problem(template, program, help_contact, f"the {what} of {name}")
+            if problem:
+                ck.problems.append(f"{ck.source}:{route.line}: {problem}")
+
+
+def _compose(text: str, source: str) -> yaml.Node | None:
+    """The YAML node tree, or KeywordConfigError saying where the YAML is broken."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise KeywordConfigError([f"{source}:{line}: not valid YAML: {reason}"]) from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively: a few thousand "[" exhaust the stack
+        raise KeywordConfigError([f"{source}:1: the YAML is nested too deeply"]) from None
+
+
 def parse(text: str, source: str = "keywords.yaml") -> KeywordConfig:
     """Validate the text of a keyword file; raise KeywordConfigError naming every problem."""
     ck = _Checker(source)
     too_big = limits.size_problem(text, source)
     if too_big:
         raise KeywordConfigError([too_big])
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark else 1
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise KeywordConfigError([f"{source}:{line}: not valid YAML: {reason}"]) from None
+    root = _compose(text, source)
     if root is None:
         raise KeywordConfigError([f"{source}:1: the file is empty"])
     bomb = limits.expansion_problem(root, source)
@@ -276,6 +294,8 @@ def parse(text: str, source: str = "keywords.yaml") -> KeywordConfig:
         reply = ck.template(d.get("reply"), action, "the default reply")
         default = Route(keyword="*", action=action, reply=reply, line=top["default"].start_mark.line + 1)
     exact, first_word = _index(ck, routes)
+    if not ck.problems:  # only templates that passed can be filled in
+        _check_lengths(ck, [*routes, default], program, help_contact)
     if ck.problems:
         raise KeywordConfigError(ck.problems)
     return KeywordConfig(

@@ -33,13 +33,14 @@ def status_callback() -> Response:
     """Store the callback; move the message's status forward; note failures on the ticket."""
     require_signed_twilio_form()
     form = request.form
-    # the stored form throughout: Postgres text cannot hold a NUL (hypothesis sent one)
-    sid = storable(form.get("MessageSid", "").strip())
+    sid = form.get("MessageSid", "").strip()
     status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
     if not sid or not status:
         abort(400, description="missing form field " + ("MessageSid" if not sid else "MessageStatus"))
     if len(sid) > 64 or len(status) > 32:
         abort(400, description="MessageSid or MessageStatus is too long")
+    if "\x00" in sid + status:
+        abort(400, description="MessageSid or MessageStatus holds a NUL character")
     code = _error_code(form.get("ErrorCode"))
     with outbox.collecting() as work:
         lock_sid(sid)

@@ -7,6 +7,8 @@ from flask import Response
 
 def unknown_controls(data: dict, known: tuple[str, ...]) -> Response | None:
     """A 400 naming any knob the stand-in does not have: a typo must not pass silently."""
+    if not isinstance(data, dict):
+        return Response("the body must be a JSON object of controls\n", status=400, mimetype="text/plain")
     unknown = sorted(set(data) - set(known))
     if unknown:
         return Response(f"unknown control {', '.join(unknown)}\n", status=400, mimetype="text/plain")

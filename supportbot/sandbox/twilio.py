@@ -282,9 +282,16 @@ def create_twilio_sandbox(  # noqa: C901 - small routes, one closure
         refused = unknown_controls(data, (*CONTROLS, "outcomes"))
         if refused is not None:
             return refused
+        outcomes = data.get("outcomes", {})
+        if not isinstance(outcomes, dict) or not all(
+            isinstance(o, list) and len(o) == 2 and isinstance(o[0], str) for o in outcomes.values()
+        ):
+            return Response(
+                'outcomes must map numbers to ["status", code]\n', status=400, mimetype="text/plain"
+            )
         with sandbox.lock:
             apply_controls(sandbox, data, CONTROLS)
-            for number, outcome in (data.get("outcomes") or {}).items():
+            for number, outcome in outcomes.items():
                 sandbox.outcomes[number] = (outcome[0], outcome[1])
         return jsonify({"ok": True})
 

@@ -131,6 +131,9 @@ def shape_problem(payload: dict[str, Any]) -> str | None:
                 "object" if t is dict else "array" if t is list else t.__name__ for t in types
             )
             return f"{'.'.join(path)} must be {'an' if names[0] in 'aeiou' else 'a'} {names}"
+        if isinstance(node, str) and "\x00" in node:
+            # these are compared with and stored in text columns, which cannot hold NUL
+            return f"{'.'.join(path)} holds a NUL character"
     for path in (("issue", "key"), ("comment", "id")):
         value = (payload.get(path[0]) or {}).get(path[1])
         if value is not None and len(str(value)) > MAX_ID_LENGTH:
