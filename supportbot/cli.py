@@ -19,7 +19,7 @@ from supportbot.inbound import trial
 from supportbot.keywords import commands as keyword_commands
 from supportbot.keywords import versions
 from supportbot.keywords.schema import KeywordConfig, KeywordConfigError, load, parse
-from supportbot.phone import mask, normalise
+from supportbot.phone import normalise
 from supportbot.tickets import retry
 
 keywords_cli = AppGroup("keywords", help="Validate, try, publish and export the keyword configuration.")
@@ -88,18 +88,10 @@ def consent_verify(kept: str | None) -> None:
         point = ledger.Checkpoint.parse(kept) if kept else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--checkpoint") from None
-    broken = ledger.verify(point)
-    disagreeing = ledger.disagreeing_contacts()
-    if broken:
-        click.echo(f"consent ledger broken at row {broken[0]}: {broken[1]}", err=True)
-    for contact_id, phone, flag in disagreeing:
-        said = "opted in" if flag is False else "opted out"
-        click.echo(
-            f"contact {contact_id} ({mask(phone)}) is marked {said} but the ledger says otherwise;"
-            " sends follow the ledger",
-            err=True,
-        )
-    if broken or disagreeing:
+    found = ledger.problems(point)
+    for problem in found:
+        click.echo(problem, err=True)
+    if found:
         sys.exit(1)
     now = ledger.checkpoint()
     extra = f", holds checkpoint {point.rows}:{point.head[:12]}…" if point else ""

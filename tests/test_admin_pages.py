@@ -271,6 +271,18 @@ def test_consent_verify_and_export_are_audited(app):
     assert ("export", "consent ledger", f"number {CUSTOMER}") in actions
 
 
+def test_consent_verify_in_the_console_names_a_flag_changed_outside_the_ledger(app):
+    """The console's Verify checks what `consent verify` checks: the chain and the cached flags."""
+    texts(app.test_client(), "stop")
+    with app.app_context():
+        db.session.execute(sa.text("UPDATE contacts SET opted_out = false"))
+        db.session.commit()
+    client = signed_in(app)
+    page = post_form(client, "/admin/consent/verify", {}, page="/admin/consent").data.decode()
+    assert "is marked opted in but the ledger says otherwise" in page and "Chain intact" not in page
+    assert CUSTOMER not in page.split("ledger says otherwise")[0].rsplit("contact", 1)[1]  # masked
+
+
 def test_the_audit_page_lists_and_filters(app):
     client = signed_in(app)
     post_form(client, "/admin/consent/verify", {}, page="/admin/consent")

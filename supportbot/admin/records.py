@@ -52,11 +52,11 @@ def consent() -> str:
 
 @bp.post("/consent/verify")
 def consent_verify() -> str:
-    """Check the whole hash chain and say the result."""
-    found = ledger.verify()
+    """Check the whole hash chain and the contacts' cached flags; say the result."""
+    found = ledger.problems()
     count = db.session.scalar(sa.select(sa.func.count()).select_from(ConsentEvent))
     if found:
-        result = f"Broken at row {found[0]}: {found[1]}"
+        result = "; ".join(found)
     else:
         result = f"Chain intact: {count} row{'' if count == 1 else 's'} verified."
     record(current_user.email, "verify", "consent ledger", result)

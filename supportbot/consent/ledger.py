@@ -21,6 +21,7 @@ from supportbot.consent.chain import FIELDS, GENESIS, first_broken, row_hash
 from supportbot.db_dialect import advisory_xact_lock
 from supportbot.extensions import db
 from supportbot.models import ConsentEvent, Contact
+from supportbot.phone import mask
 
 log = logging.getLogger(__name__)
 
@@ -164,6 +165,23 @@ def disagreeing_contacts() -> list[tuple[int, str, bool]]:
         sa.select(Contact.id, Contact.phone, Contact.opted_out).where(Contact.opted_out != said)
     ).all()
     return [(r.id, r.phone, r.opted_out) for r in found]
+
+
+def problems(kept: Checkpoint | None = None) -> list[str]:
+    """Every problem `consent verify` reports, one line each (numbers masked): the first
+    broken row of the chain (or of the kept checkpoint), then each contact whose cached
+    flag disagrees with the ledger. Empty when all is well."""
+    found = []
+    broken = verify(kept)
+    if broken:
+        found.append(f"consent ledger broken at row {broken[0]}: {broken[1]}")
+    for contact_id, phone, flag in disagreeing_contacts():
+        said = "opted in" if flag is False else "opted out"
+        found.append(
+            f"contact {contact_id} ({mask(phone)}) is marked {said} but the ledger says otherwise;"
+            " sends follow the ledger"
+        )
+    return found
 
 
 def _publish(session: Any) -> None:
